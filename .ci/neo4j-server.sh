@@ -30,6 +30,13 @@ fi
 
 echo "neo4j-server.sh: building the Neo4j test server with Maven"
 start=$(date +%s)
-mvn -q -B -Dstyle.color=never -f "$project/pom.xml" clean package -DskipTests
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+# Maven's output is kept quiet unless the build fails (Debian's Maven prints stray colour codes even with -q -B).
+if ! mvn -q -B -Dstyle.color=never -f "$project/pom.xml" clean package -DskipTests >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "neo4j-server.sh: the Maven build failed" >&2
+  exit 1
+fi
 touch "$jar"
 echo "neo4j-server.sh: built $jar in $(( $(date +%s) - start )) s"
