@@ -1,0 +1,20 @@
+/** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
+import { Command } from 'commander';
+import { doctorCommand } from './commands/doctor.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { packageVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('neo4j-ecs')
+    .description(
+      'Run Neo4j Enterprise clusters on Amazon ECS: a reconciling operator, its AWS twin and tools',
+    )
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError()
+    .enablePositionalOptions();
+  program.addCommand(validateCommand());
+  program.addCommand(schemaCommand());
+  program.addCommand(doctorCommand());
+  return program;
+}
