@@ -1,0 +1,190 @@
+/**
+ * Server-level fault injection: throttle an operation or a whole service at a rate with the service's
+ * real throttling error, inject 5xx replies at a rate, and add eventual-consistency lag to read calls.
+ * Rates draw from a seeded Rng, so a run is reproducible. World faults (AZ failure, spot interruption,
+ * killed tasks, failed attaches) live in the compute simulation's control operations, not here.
+ *
+ * Lag is modelled honestly but simply: the read is answered from the state at arrival, and the reply
+ * is held back for `delayMs` of virtual time, so the caller sees state that is that much old.
+ */
+import type { Rng } from '../core/rng.js';
+import { AwsError, type ServiceName } from './contract.js';
+
+export type FaultKind = 'throttle' | 'error' | 'lag';
+
+export interface FaultSpec {
+  kind: FaultKind;
+  /** Service signing name; omitted = every service. */
+  service?: ServiceName;
+  /** Operation name; omitted = every operation (for `lag`: every Describe*, List*, Get*, Head* operation). */
+  operation?: string;
+  /** Probability in [0, 1] that a matching call is hit. Default 1. */
+  rate?: number;
+  /** `error`: HTTP status (500, 502, 503 or 504; default 500). */
+  status?: number;
+  /** `error`: wire error code; default the service's internal-error code for the status. */
+  code?: string;
+  /** `lag`: virtual milliseconds the reply is held back. */
+  delayMs?: number;
+  /** Stop applying after this many hits. */
+  times?: number;
+}
+
+export interface FaultRule extends FaultSpec {
+  id: string;
+  /** How many calls it hit so far. */
+  hits: number;
+}
+
+export interface FaultDecision {
+  error?: AwsError;
+  lagMs: number;
+  applied: string[];
+}
+
+export class FaultSpecError extends Error {}
+
+/** The real throttling error of each service (code, HTTP status, message). */
+export const THROTTLING: Readonly<Record<ServiceName, { code: string; status: number; message: string }>> = {
+  ecs: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+  autoscaling: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  ec2: { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' },
+  monitoring: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  logs: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+  s3: { code: 'SlowDown', status: 503, message: 'Please reduce your request rate.' },
+  secretsmanager: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+};
+
+const SERVICES = new Set<string>(Object.keys(THROTTLING));
+
+/** The code each service uses for an internal error (500) and for being unavailable (503). */
+const SERVER_ERRORS: Readonly<Record<ServiceName, { internal: string; unavailable: string }>> = {
+  ecs: { internal: 'ServerException', unavailable: 'ServiceUnavailable' },
+  autoscaling: { internal: 'InternalFailure', unavailable: 'ServiceUnavailable' },
+  ec2: { internal: 'InternalError', unavailable: 'Unavailable' },
+  monitoring: { internal: 'InternalServiceError', unavailable: 'ServiceUnavailable' },
+  logs: { internal: 'ServiceUnavailableException', unavailable: 'ServiceUnavailableException' },
+  s3: { internal: 'InternalError', unavailable: 'ServiceUnavailable' },
+  secretsmanager: { internal: 'InternalServiceError', unavailable: 'ServiceUnavailable' },
+};
+
+export function serverErrorCode(service: ServiceName, status: number): string {
+  const e = SERVER_ERRORS[service];
+  return status === 503 ? e.unavailable : e.internal;
+}
+
+const READ_OP = /^(Describe|List|Get|Head)/;
+
+export class FaultControl {
+  private readonly rules: FaultRule[] = [];
+  private nextId = 1;
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Adds a rule; throws `FaultSpecError` for an invalid spec. */
+  add(spec: FaultSpec): FaultRule {
+    const rule: FaultRule = { ...validate(spec), id: `fault-${this.nextId++}`, hits: 0 };
+    this.rules.push(rule);
+    return { ...rule };
+  }
+
+  /** Throttles `service` (or one of its operations) at `rate` with the service's real throttling error. */
+  throttle(target: { service?: ServiceName; operation?: string }, rate = 1, times?: number): FaultRule {
+    return this.add({ kind: 'throttle', ...target, rate, ...(times !== undefined ? { times } : {}) });
+  }
+
+  /** Answers matching calls with a 5xx at `rate`. */
+  inject5xx(
+    target: { service?: ServiceName; operation?: string },
+    rate = 1,
+    status = 500,
+    times?: number,
+  ): FaultRule {
+    return this.add({ kind: 'error', ...target, rate, status, ...(times !== undefined ? { times } : {}) });
+  }
+
+  /** Holds back replies of matching read calls by `delayMs` of virtual time. */
+  lag(target: { service?: ServiceName; operation?: string }, delayMs: number, rate = 1): FaultRule {
+    return this.add({ kind: 'lag', ...target, delayMs, rate });
+  }
+
+  remove(id: string): boolean {
+    const i = this.rules.findIndex((r) => r.id === id);
+    if (i < 0) return false;
+    this.rules.splice(i, 1);
+    return true;
+  }
+
+  clear(): void {
+    this.rules.length = 0;
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map((r) => ({ ...r }));
+  }
+
+  /** Decides what happens to one call. Throttling wins over a 5xx; lag adds up. */
+  decide(service: ServiceName, operation: string): FaultDecision {
+    const decision: FaultDecision = { lagMs: 0, applied: [] };
+    for (const rule of [...this.rules]) {
+      if (!this.matches(rule, service, operation)) continue;
+      if (rule.kind !== 'lag' && decision.error) continue;
+      if ((rule.rate ?? 1) < 1 && this.rng.next() >= (rule.rate ?? 1)) continue;
+      rule.hits++;
+      decision.applied.push(rule.id);
+      if (rule.kind === 'throttle') {
+        const t = THROTTLING[service];
+        decision.error = new AwsError(t.code, t.message, { status: t.status, fault: 'Sender' });
+      } else if (rule.kind === 'error') {
+        const status = rule.status ?? 500;
+        decision.error = new AwsError(
+          rule.code ?? serverErrorCode(service, status),
+          'We encountered an internal error. Please try again.',
+          {
+            status,
+            fault: 'Receiver',
+          },
+        );
+      } else decision.lagMs += rule.delayMs ?? 0;
+      if (rule.times !== undefined && rule.hits >= rule.times) this.remove(rule.id);
+    }
+    return decision;
+  }
+
+  private matches(rule: FaultRule, service: ServiceName, operation: string): boolean {
+    if (rule.service !== undefined && rule.service !== service) return false;
+    if (rule.operation !== undefined) return rule.operation === operation;
+    return rule.kind !== 'lag' || READ_OP.test(operation);
+  }
+}
+
+function validate(spec: FaultSpec): FaultSpec {
+  if (typeof spec !== 'object' || spec === null) throw new FaultSpecError('a fault must be an object');
+  const { kind, service, operation, rate, status, code, delayMs, times } = spec;
+  if (kind !== 'throttle' && kind !== 'error' && kind !== 'lag')
+    throw new FaultSpecError(`kind must be throttle, error or lag, got ${String(kind)}`);
+  if (service !== undefined && !SERVICES.has(service))
+    throw new FaultSpecError(`unknown service ${String(service)}; known: ${[...SERVICES].join(', ')}`);
+  if (operation !== undefined && (typeof operation !== 'string' || operation === ''))
+    throw new FaultSpecError('operation must be a non-empty string');
+  if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1))
+    throw new FaultSpecError('rate must be a number in [0, 1]');
+  if (status !== undefined && ![500, 502, 503, 504].includes(status))
+    throw new FaultSpecError('status must be 500, 502, 503 or 504');
+  if (code !== undefined && (typeof code !== 'string' || !/^[A-Za-z][A-Za-z0-9.]*$/.test(code)))
+    throw new FaultSpecError('code must be an error code such as InternalFailure');
+  if (kind === 'lag' && !(typeof delayMs === 'number' && delayMs >= 0 && Number.isFinite(delayMs)))
+    throw new FaultSpecError('lag needs delayMs >= 0');
+  if (kind !== 'lag' && delayMs !== undefined) throw new FaultSpecError('delayMs is only for lag');
+  if (times !== undefined && !(Number.isInteger(times) && times > 0))
+    throw new FaultSpecError('times must be a positive integer');
+  const out: FaultSpec = { kind };
+  if (service !== undefined) out.service = service;
+  if (operation !== undefined) out.operation = operation;
+  if (rate !== undefined) out.rate = rate;
+  if (status !== undefined) out.status = status;
+  if (code !== undefined) out.code = code;
+  if (delayMs !== undefined) out.delayMs = delayMs;
+  if (times !== undefined) out.times = times;
+  return out;
+}

@@ -1,0 +1,352 @@
+/**
+ * The twin's one HTTP endpoint. It reads each request (with a size limit, gunzipping compressed
+ * bodies), routes it to a protocol codec and a service module, applies server-level faults, runs the
+ * operation and answers in the protocol's own format. Every request gets a reply: unknown operations,
+ * malformed bodies and handler failures become the protocol's real errors (500 InternalFailure-style for
+ * crashes and for handlers that take too long), and every call lands in the call log. Paths under
+ * `/_twin` go to the control API instead.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import type { VirtualClock } from '../core/clock.js';
+import { type CallLog, parseSdkRequest, redact } from './call-log.js';
+import { AwsError, type ServiceModule, type ServiceName, type Wire } from './contract.js';
+import { type FaultControl, serverErrorCode } from './faults.js';
+import { type Codec, type HttpReply, type RawRequest, headerValue } from './protocols/types.js';
+import { type Codecs, createCodecs, route, signingName } from './protocols/route.js';
+import { XML_DECL, escapeXml } from './protocols/xml.js';
+
+export interface TwinServerOptions {
+  host: string;
+  port: number;
+  clock: VirtualClock;
+  region: string;
+  accountId: string;
+  modules: readonly ServiceModule[];
+  calls: CallLog;
+  faults: FaultControl;
+  /** A new request id. */
+  requestId: () => string;
+  /** Serves `/_twin/*`; gets the request, its body and the response. */
+  control?: (req: IncomingMessage, url: URL, body: Buffer, res: ServerResponse) => Promise<void>;
+  /** Largest request body accepted (after gunzip too). Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Real milliseconds a handler may take before the call fails with a 500. Default 30 s. */
+  handlerTimeoutMs?: number;
+  /** Called with unexpected handler failures (default: printed to stderr). */
+  onInternalError?: (err: unknown, where: { service: string; operation: string; requestId: string }) => void;
+}
+
+export interface TwinServer {
+  readonly host: string;
+  readonly port: number;
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+class HandlerTimeout extends Error {}
+
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, method: string, reply: HttpReply, close = false): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string> = { ...reply.headers };
+  if (method !== 'HEAD') headers['content-length'] = String(Buffer.byteLength(reply.body));
+  else headers['content-length'] ??= '0';
+  if (close) headers['connection'] = 'close';
+  res.writeHead(reply.status, headers);
+  res.end(method === 'HEAD' ? undefined : reply.body);
+}
+
+function unroutableReply(style: 'json' | 'query', message: string, requestId: string): HttpReply {
+  if (style === 'json') {
+    return {
+      status: 400,
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': requestId,
+        'x-amzn-errortype': 'UnknownOperationException',
+      },
+      body: JSON.stringify({ __type: 'UnknownOperationException', message }),
+    };
+  }
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `${XML_DECL}<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeout()), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function malformedCode(codec: Codec): string {
+  if (codec.protocol === 'restXml') return 'MalformedXML';
+  if (codec.protocol === 'awsQuery' || codec.protocol === 'ec2Query') return 'MalformedQueryString';
+  return 'SerializationException';
+}
+
+export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServer> {
+  const codecs: Codecs = createCodecs();
+  const modules = new Map<ServiceName, ServiceModule>();
+  for (const m of opts.modules) modules.set(m.service, m);
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const handlerTimeout = opts.handlerTimeoutMs ?? 30_000;
+  const onInternalError =
+    opts.onInternalError ??
+    ((err: unknown, where: { service: string; operation: string; requestId: string }) => {
+      console.error(`[aws-twin] ${where.service}.${where.operation} (${where.requestId}) failed:`, err);
+    });
+
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    requestId: string,
+  ): Promise<void> {
+    const t = opts.clock.now();
+    const method = req.method ?? 'GET';
+    const sdk = parseSdkRequest(headerValue(req.headers, 'amz-sdk-request'));
+    const invocationId = headerValue(req.headers, 'amz-sdk-invocation-id');
+    const raw: RawRequest = {
+      method,
+      rawPath: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      hostname: (headerValue(req.headers, 'host') ?? '').replace(/:\d+$/, ''),
+    };
+    const log = (
+      service: ServiceName | 'unknown',
+      operation: string,
+      params: Wire,
+      reply: HttpReply,
+      error?: string,
+      faults?: string[],
+    ) => {
+      opts.calls.record({
+        t,
+        requestId,
+        service,
+        operation,
+        params: redact(params) as Record<string, unknown>,
+        status: reply.status,
+        ...(error !== undefined ? { error } : {}),
+        ...(sdk.attempt !== undefined ? { attempt: sdk.attempt } : {}),
+        ...(sdk.max !== undefined ? { maxAttempts: sdk.max } : {}),
+        ...(invocationId !== undefined ? { invocationId } : {}),
+        ...(faults && faults.length > 0 ? { faults } : {}),
+      });
+    };
+
+    let bodyError: AwsError | undefined;
+    try {
+      raw.body = await readBody(req, maxBody);
+    } catch (e) {
+      if (!(e instanceof BodyTooLarge)) throw e;
+      bodyError = new AwsError('RequestEntityTooLarge', `Request body larger than ${maxBody} bytes.`, {
+        status: 413,
+      });
+    }
+    const signer = signingName(raw);
+    const enc = (headerValue(req.headers, 'content-encoding') ?? '').toLowerCase();
+    const rpc =
+      headerValue(req.headers, 'x-amz-target') !== undefined ||
+      (headerValue(req.headers, 'content-type') ?? '').includes('x-www-form-urlencoded');
+    let gzipError = false;
+    if (!bodyError && signer !== 's3' && rpc && enc.includes('gzip')) {
+      try {
+        raw.body = gunzipSync(raw.body, { maxOutputLength: maxBody });
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+          bodyError = new AwsError('RequestEntityTooLarge', `Request body larger than ${maxBody} bytes.`, {
+            status: 413,
+          });
+        } else gzipError = true;
+      }
+    }
+
+    const r = route(raw, codecs);
+    if (r.kind === 'unroutable') {
+      const reply = unroutableReply(r.style, r.message, requestId);
+      log(
+        'unknown',
+        '(unroutable)',
+        {},
+        reply,
+        r.style === 'json' ? 'UnknownOperationException' : 'InvalidAction',
+      );
+      send(res, method, reply, bodyError !== undefined);
+      return;
+    }
+    const codec = r.codec;
+    const meta = { requestId, method };
+    let operation: string | undefined;
+    let input: Wire = {};
+    let applied: string[] = [];
+    let reply: HttpReply;
+    let errorCode: string | undefined;
+    try {
+      if (bodyError) {
+        if (codec.service === 's3')
+          throw new AwsError(
+            'EntityTooLarge',
+            'Your proposed upload exceeds the maximum allowed object size.',
+          );
+        throw bodyError;
+      }
+      if (gzipError) throw new AwsError(malformedCode(codec), 'The request body is not valid gzip.');
+      const decoded = codec.decode(raw);
+      operation = decoded.operation;
+      input = decoded.input;
+      const module = modules.get(codec.service);
+      const handler =
+        module && Object.hasOwn(module.operations, operation) ? module.operations[operation] : undefined;
+      if (!handler) throw codec.unknownOperation(operation);
+      const decision = opts.faults.decide(codec.service, operation);
+      applied = decision.applied;
+      if (decision.error) throw decision.error;
+      const ctx = { requestId, region: opts.region, accountId: opts.accountId, now: opts.clock.now() };
+      const result = await withTimeout(Promise.resolve(handler(input, ctx)), handlerTimeout);
+      if (decision.lagMs > 0) await opts.clock.sleep(decision.lagMs);
+      reply = codec.encodeResult(
+        operation,
+        typeof result === 'object' && result !== null ? result : {},
+        meta,
+      );
+    } catch (e) {
+      let err: AwsError;
+      if (e instanceof AwsError) err = e;
+      else {
+        onInternalError(e, { service: codec.service, operation: operation ?? '?', requestId });
+        const code = serverErrorCode(codec.service, 500);
+        const message =
+          e instanceof HandlerTimeout
+            ? 'The request timed out inside the twin.'
+            : 'We encountered an internal error. Please try again.';
+        err = new AwsError(code, message, { status: 500 });
+      }
+      errorCode = err.code;
+      try {
+        reply = codec.encodeError(err, operation, meta);
+      } catch (encodeErr) {
+        onInternalError(encodeErr, { service: codec.service, operation: operation ?? '?', requestId });
+        reply = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal error' };
+      }
+    }
+    log(codec.service, operation ?? '(malformed)', input, reply, errorCode, applied);
+    send(res, method, reply, bodyError !== undefined);
+  }
+
+  const server: Server = createServer((req, res) => {
+    const requestId = opts.requestId();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://twin.invalid');
+    } catch {
+      send(res, req.method ?? 'GET', {
+        status: 400,
+        headers: { 'content-type': 'text/plain' },
+        body: 'Bad request URL',
+      });
+      return;
+    }
+    const done = (e: unknown) => {
+      onInternalError(e, { service: 'server', operation: req.method ?? '?', requestId });
+      send(
+        res,
+        req.method ?? 'GET',
+        { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal error' },
+        true,
+      );
+    };
+    if (url.pathname === '/_twin' || url.pathname.startsWith('/_twin/')) {
+      if (!opts.control) {
+        send(res, req.method ?? 'GET', {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+          body: '{"error":"no control API"}',
+        });
+        return;
+      }
+      const control = opts.control;
+      readBody(req, 1024 * 1024)
+        .then((body) => control(req, url, body, res))
+        .catch((e: unknown) => {
+          if (e instanceof BodyTooLarge) {
+            send(
+              res,
+              req.method ?? 'GET',
+              {
+                status: 413,
+                headers: { 'content-type': 'application/json' },
+                body: '{"error":{"code":"TooLarge","message":"control request body over 1 MiB"}}',
+              },
+              true,
+            );
+          } else done(e);
+        });
+      return;
+    }
+    handleApi(req, res, url, requestId).catch(done);
+  });
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    host: opts.host,
+    port,
+    endpoint: `http://${hostForUrl}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
