@@ -106,7 +106,8 @@ export function plain(value: unknown, address: string): unknown {
   if (neo4j.isNode(value)) {
     return { labels: value.labels, properties: plain(value.properties, address) };
   }
-  if (graphOrTemporalType(value) !== undefined) return String(value);
+  // Temporal, spatial and graph values print in their Cypher form (e.g. 2026-01-01T00:00:00Z).
+  if (graphOrTemporalType(value) !== undefined) return (value as { toString(): string }).toString();
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain(v, address)]),
   );
