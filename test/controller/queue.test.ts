@@ -31,7 +31,7 @@ describe('WorkQueue', () => {
 
   it('never runs one key on two workers at once, and runs different keys in parallel up to the concurrency', async () => {
     const { clock } = manualClock();
-    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const gates = new Map<string, { resolve(): void }>();
     const running = new Map<string, number>();
     let maxPerKey = 0;
     let maxTotal = 0;
