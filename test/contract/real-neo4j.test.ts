@@ -4,6 +4,8 @@
  * test/fixtures/neo4j-5.26-community/ (column names in order, value types, values with run-specific
  * parts blanked, summary, or the exact error). `UPDATE_FIXTURES=1` rewrites the fixtures instead.
  */
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import neo4j from 'neo4j-driver';
 import type { Driver } from 'neo4j-driver';
 import { describeWithRealNeo4j, startRealNeo4j } from '../helpers/real-neo4j.js';
@@ -73,8 +75,32 @@ describeWithRealNeo4j('real Neo4j 5.26 Community answers the probes as recorded'
     });
   }
 
+  it('stops on SIGTERM, frees its port and removes its data directory; stop() is idempotent', async () => {
+    const { address, dataDir } = server!;
+    const [host, port] = address.split(':');
+    expect(await acceptsConnections(host!, Number(port))).toBe(true);
+    await driver!.close();
+    await server!.stop();
+    await server!.stop();
+    expect(await acceptsConnections(host!, Number(port))).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('every probe has a fixture and every fixture a probe', () => {
     const expected = [...PROBES.map((p) => p.id), 'server', 'auth-failure'].sort();
     expect(fixtureNames()).toEqual(expected);
   });
 });
+
+function acceptsConnections(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      res(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}

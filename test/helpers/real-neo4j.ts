@@ -38,6 +38,8 @@ export interface RealNeo4j {
   version: string;
   /** `community`. */
   edition: string;
+  /** The server's home and data directory (a temp dir, removed by `stop()`). */
+  dataDir: string;
   /** Stops the server (SIGTERM, then SIGKILL after a bound) and removes its data directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -165,6 +167,7 @@ async function startOnce(port: number, password: string, opts: StartRealNeo4jOpt
     password,
     version: typeof ready['version'] === 'string' ? ready['version'] : '',
     edition: typeof ready['edition'] === 'string' ? ready['edition'] : '',
+    dataDir: home,
     stop(): Promise<void> {
       stopping ??= terminate(child, exited).then(() => rmSync(home, { recursive: true, force: true }));
       return stopping;
@@ -243,7 +246,8 @@ function failureDetail(stderrTail: string[], home: string): string {
   return text;
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
@@ -255,7 +259,8 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function javaCommand(): string {
+/** `$JAVA_HOME/bin/java` when set, else `java` from PATH. */
+export function javaCommand(): string {
   const home = process.env['JAVA_HOME'];
   if (home !== undefined && home !== '' && existsSync(join(home, 'bin', 'java')))
     return join(home, 'bin', 'java');
