@@ -21,6 +21,7 @@ import {
   type ComputeSimulation,
   createComputeSimulation,
 } from './services/compute/index.js';
+import { createS3 } from './services/s3.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 
 export type { CallFilter, CallRecord } from './call-log.js';
@@ -98,7 +99,8 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
 
   const dataRng = derivedRng(seed, 1);
   const secrets = createSecretsManager({ rng: dataRng, clock, region, accountId });
-  const dataModules: ServiceModule[] = [secrets];
+  const s3 = createS3({ rng: dataRng, clock, region });
+  const dataModules: ServiceModule[] = [s3, secrets];
   const compute = createComputeSimulation({
     clock,
     rng,
