@@ -53,15 +53,20 @@ export interface StartRealNeo4jOptions {
   heap?: string;
 }
 
-/** Whether the real server can run here: Java on PATH and the launcher jar built. */
-export function realNeo4jAvailability(): { available: boolean; why?: string } {
+export interface Availability {
+  available: boolean;
+  why?: string;
+}
+
+/** Whether the real server can run here: Java on PATH and the launcher jar (default: the built one). */
+export function realNeo4jAvailability(jar: string = REAL_NEO4J_JAR): Availability {
   const java = javaCommand();
-  const probe = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 20_000 });
+  const probe = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 20_000, env: process.env });
   if (probe.error !== undefined || probe.status !== 0) {
     const reason = probe.error !== undefined ? probe.error.message : `exit status ${String(probe.status)}`;
     return { available: false, why: `no usable Java (${java} -version failed: ${reason})` };
   }
-  if (!existsSync(REAL_NEO4J_JAR) || !existsSync(join(dirname(REAL_NEO4J_JAR), 'lib'))) {
+  if (!existsSync(jar) || !existsSync(join(dirname(jar), 'lib'))) {
     return {
       available: false,
       why: 'the Neo4j test server is not built (run .ci/neo4j-server.sh, which needs Maven)',
@@ -77,12 +82,13 @@ export function realNeo4jAvailability(): { available: boolean; why?: string } {
  */
 export function describeWithRealNeo4j(title: string, body: () => void): void {
   const availability = realNeo4jAvailability();
-  if (availability.available) {
+  const mode = contractSuiteMode(availability, process.env);
+  if (mode === 'run') {
     describe(title, body);
     return;
   }
   const why = availability.why ?? 'unknown reason';
-  if (process.env['CI'] === 'true') {
+  if (mode === 'fail') {
     describe(title, () => {
       it('needs the real Neo4j server, which CI must provide', () => {
         throw new Error(`real Neo4j is not available in CI: ${why}`);
@@ -96,6 +102,15 @@ export function describeWithRealNeo4j(title: string, body: () => void): void {
       expect(availability.available).toBe(false);
     });
   });
+}
+
+/** What a contract suite does: run; fail (unavailable in CI); or report why it cannot run here. */
+export function contractSuiteMode(
+  availability: Availability,
+  env: Record<string, string | undefined>,
+): 'run' | 'fail' | 'report' {
+  if (availability.available) return 'run';
+  return env['CI'] === 'true' ? 'fail' : 'report';
 }
 
 /** Starts the real server on a free loopback port and waits until Bolt accepts connections. */
