@@ -9,7 +9,17 @@ import type { LoopbackAllocator } from '../../../core/loopback.js';
 import type { Rng } from '../../../core/rng.js';
 import type { WorldLog } from '../../../core/world-log.js';
 import type { OperationHandler, ServiceModule, TaskLifecycleHooks } from '../../contract.js';
+import { AsgSim } from './autoscaling.js';
+import { computeControl, describeWorld } from './control.js';
+import { EbsSim } from './ebs.js';
+import { Ec2Sim } from './ec2.js';
+import { EcsSim } from './ecs/ecs.js';
 import { DEFAULT_COMPUTE_PARAMS, type ComputeParams } from './params.js';
+import { Sim } from './sim.js';
+import { decodeState, emptyState, encodeState, type WorldState } from './state.js';
+
+/** Bumped whenever the persisted state's shape changes. */
+const STATE_VERSION = 1;
 
 export { DEFAULT_COMPUTE_PARAMS, type ComputeParams };
 
@@ -37,22 +47,72 @@ export interface ComputeSimulation {
 }
 
 export function createComputeSimulation(deps: ComputeDeps): ComputeSimulation {
-  void deps;
-  const listeners = new Set<TaskLifecycleHooks>();
-  const mk = (service: 'ec2' | 'autoscaling' | 'ecs'): ServiceModule => ({
-    service,
-    operations: {},
-    snapshot: () => ({}),
-  });
-  return {
-    modules: [mk('ec2'), mk('autoscaling'), mk('ecs')],
-    control: {},
-    addTaskListener(h) {
-      listeners.add(h);
-      return () => listeners.delete(h);
+  const sim = new Sim(deps);
+  sim.ec2 = new Ec2Sim(sim);
+  sim.ebs = new EbsSim(sim);
+  sim.asg = new AsgSim(sim);
+  sim.ecs = new EcsSim(sim);
+  const control = computeControl(sim);
+  sim.ec2.init();
+  sim.asg.start();
+  sim.ecs.start();
+
+  const modules: ServiceModule[] = [
+    {
+      service: 'ec2',
+      operations: { ...sim.ec2.operations, ...sim.ebs.operations },
+      snapshot: () => {
+        const w = describeWorld(sim);
+        return { azs: w['azs'], instances: w['instances'], volumes: w['volumes'], snapshots: w['snapshots'] };
+      },
     },
-    snapshot: () => ({}),
-    restore: () => undefined,
-    stop: () => undefined,
+    {
+      service: 'autoscaling',
+      operations: { ...sim.asg.operations, ...sim.asg.lifecycle.operations },
+      snapshot: () => ({ autoScalingGroups: describeWorld(sim)['autoScalingGroups'] }),
+    },
+    {
+      service: 'ecs',
+      operations: sim.ecs.operations,
+      snapshot: () => {
+        const w = describeWorld(sim);
+        return {
+          clusters: w['clusters'],
+          containerInstances: w['containerInstances'],
+          services: w['services'],
+          tasks: w['tasks'],
+        };
+      },
+    },
+  ];
+
+  return {
+    modules,
+    control,
+    addTaskListener(h) {
+      sim.listeners.add(h);
+      sim.ecs.tasks.replayTo(h);
+      return () => {
+        sim.listeners.delete(h);
+      };
+    },
+    snapshot: () => ({ version: STATE_VERSION, state: encodeState(sim.state) }),
+    restore(state: unknown) {
+      if (
+        typeof state !== 'object' ||
+        state === null ||
+        (state as Record<string, unknown>)['version'] !== STATE_VERSION
+      )
+        throw new Error(`compute state: expected a snapshot of version ${STATE_VERSION}`);
+      const decoded = decodeState((state as Record<string, unknown>)['state']);
+      const missing = Object.keys(emptyState()).filter((k) => !(k in (decoded as Record<string, unknown>)));
+      if (missing.length) throw new Error(`compute state: missing ${missing.join(', ')}`);
+      for (const job of sim.state.jobs.keys()) sim.cancel(job);
+      sim.state = decoded as WorldState;
+      sim.rearm();
+      sim.asg.kickReconcile();
+      sim.ecs.kickScheduler();
+    },
+    stop: () => sim.stop(),
   };
 }

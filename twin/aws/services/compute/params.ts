@@ -26,6 +26,8 @@ export interface ComputeParams {
   snapshotMs: number;
   /** ModifyVolume modifying → optimizing → completed. */
   volumeModifyMs: number;
+  /** Minimum wait between two ModifyVolume calls on one volume (AWS: 6 hours). */
+  volumeModificationCooldownMs: number;
   /** Auto Scaling reconcile loop period. */
   asgReconcileIntervalMs: number;
   /** Spot interruption notice period before the instance is reclaimed (AWS gives 2 minutes). */
@@ -42,8 +44,11 @@ export interface ComputeParams {
   stoppedTaskRetentionMs: number;
   /** ECS service scheduler loop period. */
   schedulerIntervalMs: number;
-  /** Health check period when a container's healthCheck omits interval (ECS default 30 s). */
-  defaultHealthCheckIntervalMs: number;
+  /**
+   * A service task whose essential containers have no health check counts as healthy (for the
+   * deployment's minimumHealthyPercent) this long after reaching RUNNING (ECS: 40 s).
+   */
+  taskHealthyWithoutCheckMs: number;
   /** Maximum service events kept per service (ECS keeps the most recent 100). */
   maxServiceEvents: number;
   /** Same service event message is not repeated more often than this (ECS throttles repeats). */
@@ -64,6 +69,7 @@ export const DEFAULT_COMPUTE_PARAMS: ComputeParams = Object.freeze({
   volumeDeleteMs: 2_000,
   snapshotMs: 30_000,
   volumeModifyMs: 60_000,
+  volumeModificationCooldownMs: 21_600_000,
   asgReconcileIntervalMs: 10_000,
   spotNoticeMs: 120_000,
   taskProvisionMs: 2_000,
@@ -72,7 +78,7 @@ export const DEFAULT_COMPUTE_PARAMS: ComputeParams = Object.freeze({
   taskDeprovisionMs: 2_000,
   stoppedTaskRetentionMs: 3_600_000,
   schedulerIntervalMs: 5_000,
-  defaultHealthCheckIntervalMs: 30_000,
+  taskHealthyWithoutCheckMs: 40_000,
   maxServiceEvents: 100,
   serviceEventRepeatMs: 60_000,
   inactiveContainerInstanceRetentionMs: 3_600_000,
