@@ -7,6 +7,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import neo4j from 'neo4j-driver';
 import {
@@ -45,6 +47,21 @@ describeWithRealNeo4j('the Neo4j test server launcher', () => {
     expect(status).toBe(2);
     expect(stderr).toMatch(message);
   });
+
+  it('exits with code 3 and a PORT_IN_USE line when the Bolt port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const { status, stderr } = runLauncher(['--bolt-port', String(port)]);
+      expect(status).toBe(3);
+      expect(stderr.trimEnd().split('\n').at(-1)).toMatch(
+        /^neo4j-test-server: PORT_IN_USE .*Address already in use/,
+      );
+    } finally {
+      await new Promise((res) => blocker.close(res));
+    }
+  }, 90_000);
 
   describe('a running launcher', () => {
     const password = 'launcher-test-password';

@@ -169,7 +169,8 @@ async function startOnce(port: number, password: string, opts: StartRealNeo4jOpt
   } catch (e) {
     await terminate(child, exited);
     rmSync(home, { recursive: true, force: true });
-    const taken = stderrTail.some((l) => /address already in use|BindException/i.test(l));
+    // The launcher exits with 3 and says PORT_IN_USE when the Bolt port was taken meanwhile.
+    const taken = child.exitCode === 3 || stderrTail.some((l) => l.includes('PORT_IN_USE'));
     if (taken) throw new PortTakenError(`port ${port} was taken`);
     throw e;
   }

@@ -10,7 +10,13 @@
  *
  * It shuts down cleanly on SIGTERM/SIGINT or when its stdin reaches end-of-file, so it never outlives the
  * test process that spawned it with a pipe on stdin. Everything else it says goes to stderr. The
- * password is never printed.
+ * password is never printed. Exit codes: 0 after a clean stop, 2 for bad arguments, 3 when the Bolt
+ * port is already in use (the last stderr line then starts with "neo4j-test-server: PORT_IN_USE"),
+ * 1 for any other start failure (the last stderr line names the root cause).
+ *
+ * The password is set through the embedded API right after the DBMS starts. Until then (well under a
+ * second, before READY) Bolt would only accept the default neo4j/neo4j in its "change required" state;
+ * no caller connects before READY, and the address is loopback only.
  *
  * Options (command line wins over the environment):
  *   --bolt-host H   / NEO4J_TEST_BOLT_HOST   loopback address to listen on (default 127.0.0.1)
@@ -61,10 +67,36 @@ public final class Main {
       System.err.println("neo4j-test-server: " + e.getMessage());
       System.exit(2);
     } catch (Throwable e) {
-      System.err.println("neo4j-test-server: failed to start: " + e);
       e.printStackTrace(System.err);
+      // The last line names the root cause, so a caller that keeps only the tail still sees it.
+      if (isBindFailure(e)) {
+        System.err.println("neo4j-test-server: PORT_IN_USE the Bolt address is already in use: " + rootCause(e));
+        System.exit(EXIT_PORT_IN_USE);
+      }
+      System.err.println("neo4j-test-server: failed to start: " + rootCause(e));
       System.exit(1);
     }
+  }
+
+  /** Exit code when the Bolt port is taken, so the caller can retry on another port. */
+  static final int EXIT_PORT_IN_USE = 3;
+
+  private static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException
+          || t.getClass().getSimpleName().equals("PortBindException")
+          || String.valueOf(t.getMessage()).contains("Address already in use")) {
+        return true;
+      }
+      if (t.getCause() == t) break;
+    }
+    return false;
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    return t == e ? String.valueOf(e) : e + " (root cause: " + t + ")";
   }
 
   private static void run(Options opts) throws Exception {
@@ -74,8 +106,13 @@ public final class Main {
     Path conf = writeConfig(home, opts);
 
     log("starting Neo4j in " + home + " with Bolt on " + opts.host + ":" + opts.port);
-    DatabaseManagementService dbms =
-        new DatabaseManagementServiceBuilder(home).loadPropertiesFromFile(conf).build();
+    DatabaseManagementService dbms;
+    try {
+      dbms = new DatabaseManagementServiceBuilder(home).loadPropertiesFromFile(conf).build();
+    } catch (RuntimeException e) {
+      if (ownDataDir) deleteRecursively(home);
+      throw e;
+    }
 
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
