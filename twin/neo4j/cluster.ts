@@ -442,11 +442,13 @@ export class ClusterModel {
     // No copy of this store (empty volume, or another store): copy it from an online copy, unless the
     // database is brand new and every copy starts empty.
     const fresh = !db.everHadLeader && this.bestOnlineTx(db) === null;
-    const r: Replica = { serverId: s.serverId, mode, status: fresh ? 'starting' : 'store copying', lastTx: fresh ? db.store.headTx : 0, timer: null, since: now };
+    const r: Replica = { serverId: s.serverId, mode, status: 'store copying', lastTx: fresh ? db.store.headTx : 0, timer: null, since: now };
     db.replicas.set(s.serverId, r);
     if (fresh) {
-      s.volume?.setStore(db.name, { storeId: db.store.storeId, databaseId: db.store.databaseId, lastTx: r.lastTx });
-      r.timer = this.p.clock.setTimeout(() => this.replicaReady(db.name, s.serverId), this.p.startDelayMs);
+      // A brand-new database: every copy starts empty and online at once.
+      r.status = 'online';
+      this.persistReplica(db, s, r);
+      this.p.log.append('neo4j.database.online', { db: db.name, serverId: s.serverId, member: s.memberName, lastTx: r.lastTx, mode });
     } else this.scheduleStoreCopy(db, r);
   }
 

@@ -9,9 +9,22 @@ import type { PsMap, PsValue } from '../packstream.js';
 import type { GNode } from '../graph.js';
 import type { Expr, Projection, SortItem } from './ast.js';
 
-/** A node bound to a variable. */
+/** A node bound to a variable; it reads the node's current state from the transaction's graph. */
 export class NodeRef {
-  constructor(readonly node: GNode) {}
+  private last: GNode;
+
+  constructor(
+    node: GNode,
+    private readonly lookup: (id: number) => GNode | undefined,
+  ) {
+    this.last = node;
+  }
+
+  get node(): GNode {
+    const n = this.lookup(this.last.id);
+    if (n) this.last = n;
+    return this.last;
+  }
 }
 
 export type Val = PsValue | NodeRef | Val[] | { [k: string]: Val };

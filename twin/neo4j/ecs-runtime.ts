@@ -1,0 +1,260 @@
+/**
+ * Runs simulated Neo4j members inside the AWS twin's ECS tasks (implements TaskLifecycleHooks).
+ *
+ * When a task whose container image is `neo4j:*` starts, a member starts on the task's own address,
+ * configured the way the official image reads its environment:
+ * - image tag → version and edition (`neo4j:5.26.0-enterprise`; no `-enterprise` = Community);
+ *   Enterprise needs `NEO4J_ACCEPT_LICENSE_AGREEMENT=yes`, or the container exits;
+ * - `NEO4J_AUTH` (`neo4j/<password>`, from the environment or a resolved secret);
+ * - `NEO4J_initial_server_mode__constraint` / `NEO4J_server_cluster_system__database__mode`
+ *   (PRIMARY or SECONDARY) → the member's mode;
+ * - `NEO4J_dbms_cluster_minimum__initial__system__primaries__count` (default 3) → when the cluster forms;
+ * - `NEO4J_server_bolt_listen__address` / the 7687 port mapping → the Bolt port;
+ * - `NEO4J_ECS_MEMBER` → the member's name in logs (default: the service group or task id).
+ *
+ * Its data lives on the attached EBS volume mounted at /data: the volume whose id or device appears
+ * in the host path of the task volume mounted at /data, else the one tagged with the member name
+ * (`neo4j-ecs:member`), else the only one attached. Without a volume it runs on the container's
+ * writable layer, which is lost when the task stops (a world-log warning says so).
+ *
+ * Health: UNKNOWN while starting, HEALTHY once every database allocated to it is online, UNHEALTHY
+ * if it stops being part of the cluster. A refused start (incompatible version, dropped server,
+ * missing licence) makes the container exit with code 1.
+ */
+import type { VirtualClock, TimerHandle } from '../core/clock.js';
+import { Rng } from '../core/rng.js';
+import type { WorldLog } from '../core/world-log.js';
+import type { TaskContainerInfo, TaskControl, TaskLifecycleHooks, TaskRuntimeInfo } from '../aws/contract.js';
+import { ClusterModel } from './cluster.js';
+import type { ClusterParams, Mode } from './cluster.js';
+import { MemberRefusedError, SimMember } from './member.js';
+
+export interface EcsNeo4jRuntimeOptions {
+  clock: VirtualClock;
+  log: WorldLog;
+  seed?: number;
+  electionTimeoutMs?: number;
+  leaderTransferMs?: number;
+  startDelayMs?: number;
+  catchUpPerTxMs?: number;
+  storeCopyMs?: number;
+  /** User databases created when a cluster first forms (the operator may create them instead). */
+  databases?: string[];
+  /** Which container runs Neo4j. Default: an image named `neo4j` (any registry, any tag). */
+  isNeo4jContainer?: (c: TaskContainerInfo) => boolean;
+  /** Virtual ms between health evaluations. Default 1000. */
+  healthIntervalMs?: number;
+}
+
+export interface EcsMemberInfo {
+  taskArn: string;
+  clusterArn: string;
+  name: string;
+  mode: Mode;
+  boltUrl: string;
+  serverId: string;
+  volumeId: string | null;
+  state: SimMember['state'];
+}
+
+export interface EcsNeo4jRuntime extends TaskLifecycleHooks {
+  /** The Neo4j cluster model of an ECS cluster (one Neo4j cluster per ECS cluster). */
+  cluster(clusterArn: string): ClusterModel | undefined;
+  members(): EcsMemberInfo[];
+  memberForTask(taskArn: string): SimMember | undefined;
+  /** Stops every member and timer. */
+  stop(): Promise<void>;
+}
+
+export function parseImage(image: string): { version: string; edition: 'enterprise' | 'community' } | null {
+  const m = /(?:^|\/)neo4j:([0-9][^\s@]*)$/.exec(image.trim());
+  if (!m) return null;
+  const tag = m[1] as string;
+  const edition = /-enterprise\b/.test(tag) ? 'enterprise' : 'community';
+  const version = tag.replace(/-(enterprise|community).*$/, '');
+  if (!/^\d+\.\d+(\.\d+)?$/.test(version)) return null;
+  return { version: version.split('.').length === 2 ? `${version}.0` : version, edition };
+}
+
+function envOf(c: TaskContainerInfo): Record<string, string> {
+  return { ...c.environment, ...c.secrets };
+}
+
+function modeOf(env: Record<string, string>): Mode {
+  const constraint = (env.NEO4J_initial_server_mode__constraint ?? '').toUpperCase();
+  const systemMode = (env.NEO4J_server_cluster_system__database__mode ?? '').toUpperCase();
+  return constraint === 'SECONDARY' || systemMode === 'SECONDARY' ? 'secondary' : 'primary';
+}
+
+function boltPort(c: TaskContainerInfo, env: Record<string, string>): number {
+  const listen = env.NEO4J_server_bolt_listen__address;
+  const fromEnv = listen ? Number(/:(\d+)$/.exec(listen)?.[1]) : NaN;
+  const containerPort = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 7687;
+  const mapping = c.portMappings.find((p) => p.containerPort === containerPort);
+  return mapping?.hostPort && mapping.hostPort > 0 ? mapping.hostPort : containerPort;
+}
+
+function pickVolume(task: TaskRuntimeInfo, c: TaskContainerInfo, memberName: string): TaskRuntimeInfo['attachedVolumes'][number] | null {
+  const mount = c.mountPoints.find((m) => m.containerPath === '/data' || m.containerPath.startsWith('/data/'));
+  const hostPath = mount ? task.volumes[mount.sourceVolume]?.hostSourcePath : undefined;
+  if (hostPath) {
+    const byPath = task.attachedVolumes.find(
+      (v) => hostPath.includes(v.volumeId) || hostPath.includes(v.device) || hostPath.includes(v.device.replace('/dev/', '')),
+    );
+    if (byPath) return byPath;
+  }
+  const tagged = task.attachedVolumes.find((v) => v.tags['neo4j-ecs:member'] === memberName);
+  if (tagged) return tagged;
+  return task.attachedVolumes.length === 1 ? (task.attachedVolumes[0] ?? null) : null;
+}
+
+interface Running {
+  task: TaskRuntimeInfo;
+  member: SimMember;
+  control: TaskControl;
+  volumeId: string | null;
+  health: TimerHandle | null;
+  lastHealth: string;
+}
+
+export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRuntime {
+  const rng = new Rng(opts.seed ?? 7);
+  const clusters = new Map<string, ClusterModel>();
+  const running = new Map<string, Running>();
+  const isNeo4j = opts.isNeo4jContainer ?? ((c: TaskContainerInfo) => parseImage(c.image) !== null);
+  const healthEvery = opts.healthIntervalMs ?? 1000;
+
+  const clusterFor = (arn: string, env: Record<string, string>, edition: 'enterprise' | 'community'): ClusterModel => {
+    let c = clusters.get(arn);
+    if (c) return c;
+    const minPrimaries = Number(env.NEO4J_dbms_cluster_minimum__initial__system__primaries__count ?? '3');
+    const electionTimeoutMs = opts.electionTimeoutMs ?? 20_000;
+    const params: ClusterParams = {
+      clock: opts.clock,
+      rng,
+      log: opts.log,
+      edition,
+      electionTimeoutMs,
+      leaderTransferMs: opts.leaderTransferMs ?? Math.min(1000, electionTimeoutMs),
+      startDelayMs: opts.startDelayMs ?? 2000,
+      catchUpPerTxMs: opts.catchUpPerTxMs ?? 5,
+      storeCopyMs: opts.storeCopyMs ?? 5000,
+      minimumInitialPrimaries: Number.isInteger(minPrimaries) && minPrimaries > 0 ? minPrimaries : 3,
+      initialDatabases: opts.databases ?? [],
+      initialTopology: 'all',
+      defaultTopology: {
+        primaries: Number(env.NEO4J_initial_dbms_default__primaries__count ?? '1') || 1,
+        secondaries: Number(env.NEO4J_initial_dbms_default__secondaries__count ?? '0') || 0,
+      },
+      autoEnableFreeServers: (env.NEO4J_initial_dbms_automatically__enable__free__servers ?? '').toLowerCase() === 'true',
+    };
+    c = new ClusterModel(params);
+    clusters.set(arn, c);
+    return c;
+  };
+
+  const checkHealth = (r: Running): void => {
+    r.health = null;
+    if (running.get(r.task.taskArn) !== r || r.member.state !== 'running') return;
+    const c = clusters.get(r.task.clusterArn);
+    let status: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' = 'UNKNOWN';
+    const s = c?.servers.get(r.member.serverId);
+    if (c && s) {
+      if (s.state === 'Dropped') status = 'UNHEALTHY';
+      else if (c.formed) {
+        const mine = [...c.dbs.values()].filter((d) => c.isAllocated(d, s.serverId) || d.type === 'system');
+        status = mine.every((d) => d.replicas.get(s.serverId)?.status === 'online') ? 'HEALTHY' : 'UNKNOWN';
+      }
+    }
+    if (status !== r.lastHealth) {
+      r.lastHealth = status;
+      r.control.setHealth(status);
+    }
+    r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
+  };
+
+  const memberName = (task: TaskRuntimeInfo, env: Record<string, string>): string =>
+    env.NEO4J_ECS_MEMBER ?? (task.group ? task.group.replace(/^service:/, '') + '/' : '') + (task.taskArn.split('/').pop() ?? task.taskArn);
+
+  return {
+    async onTaskStarted(task, control) {
+      const container = task.containers.find(isNeo4j);
+      if (!container) return;
+      const env = envOf(container);
+      const image = parseImage(container.image);
+      const name = memberName(task, env);
+      if (!image) {
+        control.exit(1, `cannot tell the Neo4j version from image '${container.image}'`);
+        return;
+      }
+      if (image.edition === 'enterprise' && !/^(yes|eval)$/i.test(env.NEO4J_ACCEPT_LICENSE_AGREEMENT ?? '')) {
+        opts.log.append('neo4j.member.refused', { member: name, taskArn: task.taskArn, reason: 'licence agreement not accepted' });
+        control.exit(1, 'Neo4j Enterprise requires NEO4J_ACCEPT_LICENSE_AGREEMENT=yes');
+        return;
+      }
+      const auth = env.NEO4J_AUTH ?? 'neo4j/neo4j';
+      const slash = auth.indexOf('/');
+      const [user, password] = auth === 'none' ? ['neo4j', ''] : slash > 0 ? [auth.slice(0, slash), auth.slice(slash + 1)] : ['neo4j', auth];
+      const cluster = clusterFor(task.clusterArn, env, image.edition);
+      const vol = pickVolume(task, container, name);
+      if (!vol) opts.log.append('neo4j.member.no-volume', { member: name, taskArn: task.taskArn });
+      const member = new SimMember({
+        name,
+        mode: modeOf(env),
+        host: task.address,
+        port: boltPort(container, env),
+        version: image.version,
+        edition: image.edition,
+        user,
+        password,
+        volume: vol ? vol.data : new Map(),
+        cluster,
+        log: opts.log,
+      });
+      const r: Running = { task, member, control, volumeId: vol?.volumeId ?? null, health: null, lastHealth: '' };
+      running.set(task.taskArn, r);
+      try {
+        await member.start();
+      } catch (e) {
+        running.delete(task.taskArn);
+        const reason = e instanceof MemberRefusedError ? e.message : `failed to start: ${String(e)}`;
+        control.exit(1, reason);
+        return;
+      }
+      checkHealth(r);
+    },
+
+    async onTaskStopped(task, reason) {
+      const r = running.get(task.taskArn);
+      if (!r) return;
+      running.delete(task.taskArn);
+      opts.clock.clearTimeout(r.health ?? undefined);
+      await r.member.stop(reason);
+    },
+
+    cluster: (arn) => clusters.get(arn),
+
+    members: () =>
+      [...running.values()].map((r) => ({
+        taskArn: r.task.taskArn,
+        clusterArn: r.task.clusterArn,
+        name: r.member.name,
+        mode: r.member.mode,
+        boltUrl: r.member.boltUrl,
+        serverId: r.member.serverId,
+        volumeId: r.volumeId,
+        state: r.member.state,
+      })),
+
+    memberForTask: (arn) => running.get(arn)?.member,
+
+    async stop() {
+      for (const r of [...running.values()]) {
+        opts.clock.clearTimeout(r.health ?? undefined);
+        await r.member.stop('twin stopped');
+      }
+      running.clear();
+      for (const c of clusters.values()) c.shutdown();
+    },
+  };
+}
