@@ -261,7 +261,7 @@ export class EbsSim {
       createTime: this.sim.now(),
       tags: { ...o.tags },
       attachments: [],
-      data: o.data ? new Map(o.data) : new Map(),
+      data: new Map<string, string>(o.data ?? []),
       modifications: [],
       multiAttachEnabled: o.multiAttachEnabled ?? false,
       ...(o.iops !== undefined ? { iops: o.iops } : {}),
@@ -788,7 +788,7 @@ export class EbsSim {
       { iops: iops !== undefined, throughput: throughput !== undefined },
     );
     const encrypted = (r.bool('Encrypted') ?? false) || (snap?.encrypted ?? false);
-    const kmsKeyId = r.str('KmsKeyId') ?? (snap?.kmsKeyId as string | undefined);
+    const kmsKeyId = r.str('KmsKeyId') ?? snap?.kmsKeyId;
     if (r.str('KmsKeyId') !== undefined && !encrypted)
       throw new AwsError(
         'InvalidParameterDependency',

@@ -3,9 +3,17 @@
  * query protocols' strings and tolerating `member`-wrapped lists), opaque pagination tokens, EC2-style
  * filters with wildcards, and tag conversions between the wire shapes of EC2, Auto Scaling and ECS.
  */
-import { AwsError, type Wire } from '../../contract.js';
+import type { AwsError } from '../../contract.js';
+import { type Wire } from '../../contract.js';
 
 export type ErrorFactory = (message: string) => AwsError;
+
+/** A short printable form of any decoded input value, for error messages. */
+function show(v: unknown): string {
+  if (typeof v === 'string') return v.slice(0, 100);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v)?.slice(0, 100) ?? typeof v;
+}
 
 function isRecord(v: unknown): v is Wire {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -50,7 +58,7 @@ export class Reader {
     if (v === undefined || v === null || v === '') return undefined;
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
     if (!Number.isInteger(n))
-      throw this.invalid(`Invalid value '${String(v)}' for parameter ${name}: expected an integer`);
+      throw this.invalid(`Invalid value '${show(v)}' for parameter ${name}: expected an integer`);
     if (range.min !== undefined && n < range.min)
       throw this.invalid(`Value ${n} for parameter ${name} is below the minimum of ${range.min}`);
     if (range.max !== undefined && n > range.max)
@@ -70,7 +78,7 @@ export class Reader {
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'True') return true;
     if (v === 'false' || v === 'False') return false;
-    throw this.invalid(`Invalid value '${String(v)}' for parameter ${name}: expected true or false`);
+    throw this.invalid(`Invalid value '${show(v)}' for parameter ${name}: expected true or false`);
   }
 
   enumOf<T extends string>(name: string, values: readonly T[]): T | undefined {
@@ -267,6 +275,7 @@ export function base64Decode(s: string): string {
   if (/^[A-Za-z0-9+/=\s_-]+$/.test(t) && t.length % 4 !== 1) {
     const decoded = Buffer.from(t, 'base64').toString('utf8');
     // Accept the decoding only if it is text (user data is a shell script or cloud-init yaml).
+    // eslint-disable-next-line no-control-regex -- binary data is what we are detecting
     if (!/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(decoded)) return decoded;
   }
   return s;

@@ -75,26 +75,26 @@ export function readPlacement(r: Reader): {
           `Invalid placement constraint expression '${expression}': ${err instanceof QueryError ? err.message : String(err)}`,
         );
       }
-      return { type, expression } as PlacementConstraint;
+      return { type, expression };
     }
     if (expression) throw ecsInvalid('A distinctInstance placement constraint takes no expression.');
-    return { type } as PlacementConstraint;
+    return { type };
   });
   if (constraints.length > 10) throw ecsInvalid('At most 10 placement constraints are allowed.');
   const strategies = r.objList('placementStrategy').map((s) => {
     const type = s.reqStr('type');
     const field = s.str('field');
-    if (type === 'random') return { type } as PlacementStrategy;
+    if (type === 'random') return { type };
     if (type === 'spread') {
       if (!field) throw ecsInvalid('A spread placement strategy requires a field.');
       if (!(field === 'instanceId' || field === 'host' || field.startsWith('attribute:')))
         throw ecsInvalid(`Invalid spread field '${field}': use instanceId, host or attribute:<name>.`);
-      return { type, field } as PlacementStrategy;
+      return { type, field };
     }
     if (type === 'binpack') {
       if (field !== 'cpu' && field !== 'memory')
         throw ecsInvalid(`Invalid binpack field '${field ?? ''}': use cpu or memory.`);
-      return { type, field } as PlacementStrategy;
+      return { type, field };
     }
     throw ecsInvalid(`Invalid placement strategy type '${type}'.`);
   });
@@ -202,7 +202,7 @@ export class Tasks {
         containerArn: `arn:aws:ecs:${this.sim.region}:${this.sim.accountId}:container/${o.ci.clusterArn.split('/').pop() ?? ''}/${id}/${this.sim.uuid()}`,
         image: c.image,
         lastStatus: 'PENDING' as const,
-        healthStatus: 'UNKNOWN' as HealthStatus,
+        healthStatus: 'UNKNOWN',
         essential: c.essential,
         hasHealthCheck: c.healthCheck !== undefined,
         environment: env,
@@ -210,7 +210,7 @@ export class Tasks {
         memory: c.memory,
         memoryReservation: c.memoryReservation,
         networkBindings: bindings,
-      }) as Task['containers'][number];
+      });
     });
     const t: Task = {
       arn,
@@ -428,8 +428,8 @@ export class Tasks {
     if (!l.onTaskStarted) return;
     try {
       const p = l.onTaskStarted(info, this.control(t));
-      if (p && typeof (p as Promise<void>).catch === 'function')
-        (p as Promise<void>).catch((err: unknown) => this.listenerError('onTaskStarted', t, err));
+      if (p && typeof p.catch === 'function')
+        p.catch((err: unknown) => this.listenerError('onTaskStarted', t, err));
     } catch (err) {
       this.listenerError('onTaskStarted', t, err);
     }
@@ -443,8 +443,8 @@ export class Tasks {
       if (!l.onTaskStopped) continue;
       try {
         const p = l.onTaskStopped(info, reason);
-        if (p && typeof (p as Promise<void>).catch === 'function')
-          (p as Promise<void>).catch((err: unknown) => this.listenerError('onTaskStopped', t, err));
+        if (p && typeof p.catch === 'function')
+          p.catch((err: unknown) => this.listenerError('onTaskStopped', t, err));
       } catch (err) {
         this.listenerError('onTaskStopped', t, err);
       }
