@@ -244,14 +244,10 @@ class Connection {
   private failure(e: Neo4jError): void {
     let meta: PsMap;
     if (this.atLeast(5, 7)) {
-      meta = psMap({
-        neo4j_code: e.code,
-        message: e.message,
-        gql_status: e.gqlStatus,
-        description: e.gqlDescription,
-        diagnostic_record: psMap({ OPERATION: '', OPERATION_CODE: '0', CURRENT_SCHEMA: '/', _classification: e.classification }),
-      });
+      meta = psMap({ neo4j_code: e.code, message: e.message, gql_status: e.gqlStatus, description: e.gqlDescription });
       if (e.gqlCause) {
+        // 5.26 adds a diagnostic record and a GQL cause to the errors that have a specific GQL status [real].
+        meta.diagnostic_record = psMap({ _classification: e.classification });
         meta.cause = psMap({
           message: e.gqlCause.message,
           gql_status: e.gqlCause.gqlStatus,

@@ -169,6 +169,7 @@ export function deallocate(c: ClusterModel, names: string[], dryRun: boolean): {
   for (const m of moves) {
     m.db.allocations.delete(m.from.serverId);
     m.db.allocations.set(m.to.serverId, m.mode);
+    m.from.deallocating.add(m.db.name);
   }
   for (const s of servers) c.setState(s, 'Deallocating');
   c.bumpSystem();

@@ -88,6 +88,8 @@ export interface ServerRec {
   allowedDatabases: string[];
   deniedDatabases: string[];
   volume: MemberVolume | null;
+  /** Databases being moved off this server by DEALLOCATE. */
+  deallocating: Set<string>;
 }
 
 export interface Replica {
@@ -115,6 +117,8 @@ export interface DbRec {
   creationTime: number;
   lastStartTime: number;
   requestedStatus: 'online' | 'offline';
+  /** Created with a new, empty store (not adopted from volumes): its first copies start empty. */
+  brandNew: boolean;
 }
 
 function uuid(rng: Rng): string {
@@ -188,6 +192,7 @@ export class ClusterModel {
         allowedDatabases: [],
         deniedDatabases: [],
         volume: m.volume,
+        deallocating: new Set(),
       };
       this.servers.set(m.serverId, rec);
     }
@@ -280,6 +285,7 @@ export class ClusterModel {
   createDb(name: string, type: 'system' | 'standard', topology: { primaries: number; secondaries: number }, candidates?: ServerRec[]): DbRec {
     let store: StoreLog | undefined;
     let bestLastTx = -1;
+    let brandNew = false;
     for (const s of this.servers.values()) {
       const rec = s.running ? s.volume?.store(name) : undefined;
       if (!rec || rec.lastTx <= bestLastTx) continue;
@@ -295,6 +301,7 @@ export class ClusterModel {
     if (!store) {
       store = new StoreLog(this.newId(), this.p.rng.hex(64).toUpperCase());
       this.storeLogs.set(store.storeId, store);
+      brandNew = true;
     }
     const now = this.now();
     const db: DbRec = {
@@ -312,6 +319,7 @@ export class ClusterModel {
       creationTime: now,
       lastStartTime: now,
       requestedStatus: 'online',
+      brandNew,
     };
     this.dbs.set(name, db);
     if (type === 'system') {
@@ -380,15 +388,27 @@ export class ClusterModel {
       do {
         this.again = false;
         for (const db of this.dbs.values()) this.reconcileDb(db);
-        for (const s of this.servers.values()) {
-          if (s.state === 'Deallocating' && ![...this.dbs.values()].some((d) => d.type !== 'system' && (d.allocations.has(s.serverId) || d.replicas.has(s.serverId)))) {
-            this.setState(s, 'Deallocated');
-          }
-        }
+        for (const s of this.servers.values()) if (s.state === 'Deallocating') this.checkDeallocated(s);
       } while (this.again);
     } finally {
       this.reconciling = false;
     }
+  }
+
+  /** Deallocating → Deallocated once its copies are gone and their replacements are online. */
+  private checkDeallocated(s: ServerRec): void {
+    for (const name of s.deallocating) {
+      const db = this.dbs.get(name);
+      if (!db) continue;
+      if (db.allocations.has(s.serverId) || db.replicas.has(s.serverId)) return;
+      for (const id of db.allocations.keys()) {
+        const host = this.servers.get(id);
+        if (host?.running && db.replicas.get(id)?.status !== 'online') return;
+      }
+    }
+    for (const db of this.dbs.values()) if (db.type !== 'system' && (db.allocations.has(s.serverId) || db.replicas.has(s.serverId))) return;
+    s.deallocating.clear();
+    this.setState(s, 'Deallocated');
   }
 
   isAllocated(db: DbRec, serverId: string): boolean {
@@ -441,7 +461,7 @@ export class ClusterModel {
     }
     // No copy of this store (empty volume, or another store): copy it from an online copy, unless the
     // database is brand new and every copy starts empty.
-    const fresh = !db.everHadLeader && this.bestOnlineTx(db) === null;
+    const fresh = db.brandNew && !db.everHadLeader;
     const r: Replica = { serverId: s.serverId, mode, status: 'store copying', lastTx: fresh ? db.store.headTx : 0, timer: null, since: now };
     db.replicas.set(s.serverId, r);
     if (fresh) {
