@@ -21,6 +21,7 @@ import {
   type ComputeSimulation,
   createComputeSimulation,
 } from './services/compute/index.js';
+import { createCloudWatch } from './services/cloudwatch.js';
 import { createS3 } from './services/s3.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 
@@ -100,7 +101,8 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   const dataRng = derivedRng(seed, 1);
   const secrets = createSecretsManager({ rng: dataRng, clock, region, accountId });
   const s3 = createS3({ rng: dataRng, clock, region });
-  const dataModules: ServiceModule[] = [s3, secrets];
+  const cloudwatch = createCloudWatch({ clock, world });
+  const dataModules: ServiceModule[] = [s3, cloudwatch, secrets];
   const compute = createComputeSimulation({
     clock,
     rng,
@@ -207,6 +209,7 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
       persister?.stop();
       await server.close();
       persister?.saveNow();
+      cloudwatch.stop();
       compute.stop();
       if (!opts.clock) clock.stop();
     },
