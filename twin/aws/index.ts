@@ -22,6 +22,7 @@ import {
   createComputeSimulation,
 } from './services/compute/index.js';
 import { createCloudWatch } from './services/cloudwatch.js';
+import { createLogs } from './services/logs.js';
 import { createS3 } from './services/s3.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 
@@ -102,7 +103,8 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   const secrets = createSecretsManager({ rng: dataRng, clock, region, accountId });
   const s3 = createS3({ rng: dataRng, clock, region });
   const cloudwatch = createCloudWatch({ clock, world });
-  const dataModules: ServiceModule[] = [s3, cloudwatch, secrets];
+  const logs = createLogs();
+  const dataModules: ServiceModule[] = [s3, cloudwatch, logs, secrets];
   const compute = createComputeSimulation({
     clock,
     rng,
