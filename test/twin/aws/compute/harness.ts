@@ -121,7 +121,9 @@ export function userData(cluster: string, extra = ''): string {
 
 /** The three default subnets, in AZ order a, b, c. */
 export async function defaultSubnets(h: Harness): Promise<{ id: string; az: string }[]> {
-  const out = await h.call('ec2', 'DescribeSubnets', { Filter: [{ Name: 'default-for-az', Value: ['true'] }] });
+  const out = await h.call('ec2', 'DescribeSubnets', {
+    Filter: [{ Name: 'default-for-az', Value: ['true'] }],
+  });
   return (out['subnetSet'] as { subnetId: string; availabilityZone: string }[])
     .map((s) => ({ id: s.subnetId, az: s.availabilityZone }))
     .sort((a, b) => a.az.localeCompare(b.az));
@@ -130,7 +132,15 @@ export async function defaultSubnets(h: Harness): Promise<{ id: string; az: stri
 /** A launch template whose user data joins `cluster`, and an ASG over the default subnets. */
 export async function clusterWithAsg(
   h: Harness,
-  o: { cluster?: string; group?: string; desired?: number; max?: number; instanceType?: string; extraUserData?: string; hooks?: Wire[] } = {},
+  o: {
+    cluster?: string;
+    group?: string;
+    desired?: number;
+    max?: number;
+    instanceType?: string;
+    extraUserData?: string;
+    hooks?: Wire[];
+  } = {},
 ): Promise<{ cluster: string; group: string; subnets: { id: string; az: string }[] }> {
   const cluster = o.cluster ?? 'neo4j';
   const group = o.group ?? 'neo4j-asg';
@@ -167,7 +177,9 @@ export async function containerInstances(h: Harness, cluster: string): Promise<W
 export async function waitForInstances(h: Harness, cluster: string, n: number): Promise<Wire[]> {
   let cis: Wire[] = [];
   await h.until(async () => {
-    cis = (await containerInstances(h, cluster)).filter((c) => c['status'] === 'ACTIVE' && c['agentConnected'] === true);
+    cis = (await containerInstances(h, cluster)).filter(
+      (c) => c['status'] === 'ACTIVE' && c['agentConnected'] === true,
+    );
     return cis.length >= n;
   });
   return cis;
@@ -177,7 +189,12 @@ export function attr(ci: Wire, name: string): string | undefined {
   return (ci['attributes'] as { name: string; value?: string }[]).find((a) => a.name === name)?.value;
 }
 
-export async function registerTd(h: Harness, family: string, extra: Wire = {}, container: Wire = {}): Promise<string> {
+export async function registerTd(
+  h: Harness,
+  family: string,
+  extra: Wire = {},
+  container: Wire = {},
+): Promise<string> {
   const out = await h.call('ecs', 'RegisterTaskDefinition', {
     family,
     containerDefinitions: [
@@ -195,7 +212,12 @@ export async function describeService(h: Harness, cluster: string, service: stri
   return s;
 }
 
-export async function serviceTasks(h: Harness, cluster: string, service: string, desiredStatus = 'RUNNING'): Promise<Wire[]> {
+export async function serviceTasks(
+  h: Harness,
+  cluster: string,
+  service: string,
+  desiredStatus = 'RUNNING',
+): Promise<Wire[]> {
   const l = await h.call('ecs', 'ListTasks', { cluster, serviceName: service, desiredStatus });
   const arns = l['taskArns'] as string[];
   if (!arns.length) return [];

@@ -1,7 +1,18 @@
-import { evaluateQuery, parseQuery, QueryError, type QueryTarget } from '../../../../twin/aws/services/compute/ecs/query.js';
+import {
+  evaluateQuery,
+  parseQuery,
+  QueryError,
+  type QueryTarget,
+} from '../../../../twin/aws/services/compute/ecs/query.js';
 
 const target: QueryTarget = {
-  attributes: { 'ecs.availability-zone': 'us-east-1a', 'ecs.instance-type': 'r6i.large', 'neo4j.member': 'core-2', 'neo4j.slot': '3', flag: '' },
+  attributes: {
+    'ecs.availability-zone': 'us-east-1a',
+    'ecs.instance-type': 'r6i.large',
+    'neo4j.member': 'core-2',
+    'neo4j.slot': '3',
+    flag: '',
+  },
   ec2InstanceId: 'i-0123456789abcdef0',
   agentConnected: true,
   agentVersion: '1.89.0',
@@ -39,10 +50,15 @@ describe('ECS cluster query language', () => {
     expect(evaluateQuery(expr, target)).toBe(expected);
   });
 
-  it.each(['', 'attribute:x ==', 'attribute:x === y', 'bogus == 1', '(attribute:x == y', 'attribute:x in [a, b', 'attribute:x == y extra'])(
-    'rejects %p with a QueryError',
-    (expr) => {
-      expect(() => parseQuery(expr)).toThrow(QueryError);
-    },
-  );
+  it.each([
+    '',
+    'attribute:x ==',
+    'attribute:x === y',
+    'bogus == 1',
+    '(attribute:x == y',
+    'attribute:x in [a, b',
+    'attribute:x == y extra',
+  ])('rejects %p with a QueryError', (expr) => {
+    expect(() => parseQuery(expr)).toThrow(QueryError);
+  });
 });

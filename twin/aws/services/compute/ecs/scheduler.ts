@@ -31,11 +31,14 @@ export class Scheduler {
   // ---------------------------------------------------------------------------------------------
   // Events and deployments
 
-  addEvent(svc: Service, message: string): void {
+  /** Records a service event; `throttled` ones (placement failures) are not repeated within serviceEventRepeatMs. */
+  addEvent(svc: Service, message: string, throttled = false): void {
     const now = this.sim.now();
-    const last = svc.lastEventAt[message];
-    if (last !== undefined && now - last < this.sim.params.serviceEventRepeatMs) return;
-    svc.lastEventAt[message] = now;
+    if (throttled) {
+      const last = svc.lastEventAt[message];
+      if (last !== undefined && now - last < this.sim.params.serviceEventRepeatMs) return;
+      svc.lastEventAt[message] = now;
+    }
     svc.events.unshift({ id: this.sim.uuid(), createdAt: now, message });
     if (svc.events.length > this.sim.params.maxServiceEvents)
       svc.events.length = this.sim.params.maxServiceEvents;
@@ -216,6 +219,7 @@ export class Scheduler {
             res.closest
               ? `(service ${svc.name}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ${res.closest.ci.id}) ${res.closest.why}. ${tail}`
               : `(service ${svc.name}) was unable to place a task because no container instance met all of its requirements. Reason: ${res.reason === 'no container instance met all of its requirements' ? 'No Container Instances were available.' : res.reason} ${tail}`,
+            true,
           );
           this.sim.log('ecs.scheduler.unplaced', {
             service: svc.arn,
