@@ -1,5 +1,12 @@
 import type { TaskControl, TaskRuntimeInfo, Wire } from '../../../../twin/aws/contract.js';
-import { clusterWithAsg, describeService, harness, type Harness, serviceTasks, waitForInstances } from './harness.js';
+import {
+  clusterWithAsg,
+  describeService,
+  harness,
+  type Harness,
+  serviceTasks,
+  waitForInstances,
+} from './harness.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:neo4j-auth-AbCdEf';
 
@@ -14,10 +21,22 @@ describe('the task seam (what runs inside a task)', () => {
     const { cluster } = await clusterWithAsg(h, { desired: 1 });
     const cis = await waitForInstances(h, cluster, 1);
     const instanceId = cis[0]?.['ec2InstanceId'] as string;
-    const az = (cis[0]?.['attributes'] as { name: string; value?: string }[]).find((a) => a.name === 'ecs.availability-zone')?.value ?? '';
-    const vol = await h.call('ec2', 'CreateVolume', { AvailabilityZone: az, Size: '50', VolumeType: 'gp3', TagSpecification: [{ ResourceType: 'volume', Tag: [{ Key: 'neo4j/member', Value: 'core-1' }] }] });
+    const az =
+      (cis[0]?.['attributes'] as { name: string; value?: string }[]).find(
+        (a) => a.name === 'ecs.availability-zone',
+      )?.value ?? '';
+    const vol = await h.call('ec2', 'CreateVolume', {
+      AvailabilityZone: az,
+      Size: '50',
+      VolumeType: 'gp3',
+      TagSpecification: [{ ResourceType: 'volume', Tag: [{ Key: 'neo4j/member', Value: 'core-1' }] }],
+    });
     await h.advance(1_000);
-    await h.call('ec2', 'AttachVolume', { VolumeId: vol['volumeId'], InstanceId: instanceId, Device: '/dev/xvdf' });
+    await h.call('ec2', 'AttachVolume', {
+      VolumeId: vol['volumeId'],
+      InstanceId: instanceId,
+      Device: '/dev/xvdf',
+    });
     await h.advance(1_000);
     h.secrets.set(SECRET_ARN, JSON.stringify({ password: 's3cr3t', user: 'neo4j' }));
     const out = await h.call('ecs', 'RegisterTaskDefinition', {
@@ -40,7 +59,12 @@ describe('the task seam (what runs inside a task)', () => {
         },
       ],
     });
-    return { cluster, td: (out['taskDefinition'] as Wire)['taskDefinitionArn'] as string, volumeId: vol['volumeId'] as string, instanceId };
+    return {
+      cluster,
+      td: (out['taskDefinition'] as Wire)['taskDefinitionArn'] as string,
+      volumeId: vol['volumeId'] as string,
+      instanceId,
+    };
   }
 
   it('hands listeners the task, its environment, resolved secrets, its own address and the attached volume data', async () => {
@@ -60,25 +84,46 @@ describe('the task seam (what runs inside a task)', () => {
         stopped.push([t, reason]);
       },
     });
-    await h.call('ecs', 'CreateService', { cluster, serviceName: 'core-1', taskDefinition: td, desiredCount: 1, deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 } });
+    await h.call('ecs', 'CreateService', {
+      cluster,
+      serviceName: 'core-1',
+      taskDefinition: td,
+      desiredCount: 1,
+      deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
+    });
     await h.until(() => started.length === 1);
     const t = started[0] as TaskRuntimeInfo;
-    expect(t).toMatchObject({ family: 'member', revision: 1, group: 'service:core-1', ec2InstanceId: instanceId, taskDefinitionArn: td });
+    expect(t).toMatchObject({
+      family: 'member',
+      revision: 1,
+      group: 'service:core-1',
+      ec2InstanceId: instanceId,
+      taskDefinitionArn: td,
+    });
     expect(t.address).toMatch(/^127\.\d+\.\d+\.\d+$/);
     expect(t.address).not.toBe('127.0.0.1');
     expect(t.containers[0]).toMatchObject({
       name: 'neo4j',
       environment: { NEO4J_server_default__listen__address: '0.0.0.0' },
-      secrets: { NEO4J_PASSWORD: 's3cr3t', NEO4J_AUTH_JSON: JSON.stringify({ password: 's3cr3t', user: 'neo4j' }) },
+      secrets: {
+        NEO4J_PASSWORD: 's3cr3t',
+        NEO4J_AUTH_JSON: JSON.stringify({ password: 's3cr3t', user: 'neo4j' }),
+      },
       portMappings: [{ containerPort: 7687, hostPort: 7687 }],
       mountPoints: [{ sourceVolume: 'data', containerPath: '/data' }],
     });
     expect(t.volumes).toEqual({ data: { hostSourcePath: '/mnt/xvdf' } });
-    expect(t.attachedVolumes.map((v) => [v.volumeId, v.device, v.tags])).toEqual([[volumeId, '/dev/xvdf', { 'neo4j/member': 'core-1' }]]);
-    const described = (await serviceTasks(h, cluster, 'core-1'))[0] as Wire & { containers: { networkInterfaces: { privateIpv4Address: string }[] }[] };
+    expect(t.attachedVolumes.map((v) => [v.volumeId, v.device, v.tags])).toEqual([
+      [volumeId, '/dev/xvdf', { 'neo4j/member': 'core-1' }],
+    ]);
+    const described = (await serviceTasks(h, cluster, 'core-1'))[0] as Wire & {
+      containers: { networkInterfaces: { privateIpv4Address: string }[] }[];
+    };
     expect(described.containers[0]?.networkInterfaces[0]?.privateIpv4Address).toBe(t.address);
     const startedLog = h.events('ecs.task.started')[0];
-    expect(startedLog?.['volumes']).toEqual([{ volumeId, device: '/dev/xvdf', az: t.availabilityZone, tags: { 'neo4j/member': 'core-1' } }]);
+    expect(startedLog?.['volumes']).toEqual([
+      { volumeId, device: '/dev/xvdf', az: t.availabilityZone, tags: { 'neo4j/member': 'core-1' } },
+    ]);
     expect(JSON.stringify(h.world.list())).not.toContain('s3cr3t');
     // The listener reports health; without it the start period would have made the task HEALTHY.
     await h.advance(20_000);
@@ -93,7 +138,10 @@ describe('the task seam (what runs inside a task)', () => {
     expect(stopped[0]?.[1]).toBe('Essential container in task exited');
     const first = (await h.call('ecs', 'DescribeTasks', { cluster, tasks: [t.taskArn] }))['tasks'] as Wire[];
     expect(first[0]).toMatchObject({ stopCode: 'EssentialContainerExited', lastStatus: 'STOPPED' });
-    expect((first[0]?.['containers'] as Wire[])[0]).toMatchObject({ exitCode: 1, reason: 'neo4j refused to start' });
+    expect((first[0]?.['containers'] as Wire[])[0]).toMatchObject({
+      exitCode: 1,
+      reason: 'neo4j refused to start',
+    });
     expect(started[1]?.attachedVolumes[0]?.data.get('boots')).toBe('2');
     expect(started[1]?.address).not.toBe(t.address);
   });
@@ -106,7 +154,12 @@ describe('the task seam (what runs inside a task)', () => {
       },
     });
     h.sim.addTaskListener({ onTaskStarted: () => Promise.reject(new Error('async boom')) });
-    await h.call('ecs', 'CreateService', { cluster, serviceName: 'svc', taskDefinition: td, desiredCount: 1 });
+    await h.call('ecs', 'CreateService', {
+      cluster,
+      serviceName: 'svc',
+      taskDefinition: td,
+      desiredCount: 1,
+    });
     await h.until(async () => (await describeService(h, cluster, 'svc'))['runningCount'] === 1);
     await h.advance(1);
     expect(h.events('ecs.task.listener-error').map((e) => e['error'])).toEqual(['boom', 'async boom']);
@@ -123,17 +176,30 @@ describe('the task seam (what runs inside a task)', () => {
     const { cluster, td } = await setup();
     const run = await h.call('ecs', 'RunTask', { cluster, taskDefinition: td });
     const arn = ((run['tasks'] as Wire[])[0] as Wire)['taskArn'] as string;
-    await h.until(async () => (((await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn] }))['tasks'] as Wire[])[0] as Wire)['lastStatus'] === 'RUNNING');
+    await h.until(
+      async () =>
+        (((await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn] }))['tasks'] as Wire[])[0] as Wire)[
+          'lastStatus'
+        ] === 'RUNNING',
+    );
     await h.control('killTask', { taskArn: arn, exitCode: 137 });
     await h.advance(1_000);
-    const d = ((await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn] }))['tasks'] as Wire[])[0] as Wire;
-    expect(d).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' });
+    const d = (
+      (await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn] }))['tasks'] as Wire[]
+    )[0] as Wire;
+    expect(d).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+    });
     expect((d['containers'] as Wire[])[0]?.['exitCode']).toBe(137);
     h.secrets.clear();
     const run2 = await h.call('ecs', 'RunTask', { cluster, taskDefinition: td });
     const arn2 = ((run2['tasks'] as Wire[])[0] as Wire)['taskArn'] as string;
     await h.advance(5_000);
-    const d2 = ((await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn2] }))['tasks'] as Wire[])[0] as Wire;
+    const d2 = (
+      (await h.call('ecs', 'DescribeTasks', { cluster, tasks: [arn2] }))['tasks'] as Wire[]
+    )[0] as Wire;
     expect(d2).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart' });
     expect(String(d2['stoppedReason'])).toContain('ResourceNotFoundException');
   });

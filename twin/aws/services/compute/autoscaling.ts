@@ -386,6 +386,8 @@ export class AsgSim {
 
   private proceedTerminate(g: AutoScalingGroup, inst: AsgInstance, result?: string): void {
     this.setLifecycle(g, inst, 'Terminating:Proceed', result ? { result } : {});
+    // A spot-interrupted instance is reclaimed by EC2 at the notice deadline, whatever the group does.
+    if (this.sim.state.interruptions.has(inst.instanceId)) return;
     const ec2 = this.sim.state.instances.get(inst.instanceId);
     if (ec2)
       this.sim.ec2.terminate(ec2, `Auto Scaling: ${inst.terminationCause ?? 'terminated'}`, {
