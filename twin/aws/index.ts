@@ -57,6 +57,13 @@ export interface AwsTwinOptions {
   onInternalError?: (err: unknown, where: { service: string; operation: string; requestId: string }) => void;
 }
 
+export interface TwinSnapshot {
+  now: number;
+  region: string;
+  accountId: string;
+  services: Record<string, unknown>;
+}
+
 export interface AwsTwin {
   endpoint: string;
   port: number;
@@ -72,8 +79,8 @@ export interface AwsTwin {
   modules: readonly ServiceModule[];
   /** Resolves a Secrets Manager `valueFrom` (ARN or name) to its current value. */
   resolveSecret(ref: string): string | undefined;
-  /** The full JSON world: every module's snapshot. */
-  snapshot(): unknown;
+  /** The full JSON world: every service module's snapshot, by service name. */
+  snapshot(): TwinSnapshot;
   /** Runs a control operation: a compute world operation (failAz, killTask, …) or a built-in (see docs/twin.md). */
   control(op: string, input?: Record<string, unknown>): Promise<unknown>;
   stop(): Promise<void>;
@@ -129,21 +136,23 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   const faults = new FaultControl(derivedRng(seed, 2));
   const requestRng = derivedRng(seed, 3);
 
+  /** The world as JSON: every served module's snapshot, by service. */
   const snapshot = () => {
     const services: Record<string, unknown> = {};
-    for (const m of dataModules) services[m.service] = m.snapshot();
-    return { now: clock.now(), region, accountId, services, compute: compute.snapshot() };
+    for (const m of modules) services[m.service] = m.snapshot();
+    return { now: clock.now(), region, accountId, services };
   };
   const collect = (): PersistedState => {
-    const s = snapshot();
+    const services: Record<string, unknown> = {};
+    for (const m of dataModules) services[m.service] = m.snapshot();
     return {
       format: STATE_FORMAT,
       version: 1,
-      savedAt: s.now,
+      savedAt: clock.now(),
       region,
       accountId,
-      services: s.services,
-      compute: s.compute,
+      services,
+      compute: compute.snapshot(),
     };
   };
 
