@@ -175,11 +175,26 @@ export const ObservabilitySchema = z.strictObject({
   logGroup: z.string().regex(LOG_GROUP_RE, 'expected a CloudWatch Logs group name').optional(),
 });
 
+export const DiscoverySchema = z.strictObject({
+  /**
+   * The Cloud Map private DNS namespace (created by the infrastructure) in which the members' ECS
+   * services register their tasks; Neo4j's DNS resolver finds the members there (docs/topology.md).
+   */
+  namespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'expected a DNS namespace name such as "neo4j.internal"',
+    )
+    .default('neo4j.internal'),
+});
+
 export const SpecSchema = z.strictObject({
   neo4j: Neo4jSchema,
   primaries: PrimariesSchema,
   secondaries: SecondariesSchema.default({ count: 0 }),
   ecs: EcsSchema,
+  discovery: DiscoverySchema.default({ namespace: 'neo4j.internal' }),
   capacity: CapacitySchema,
   volume: VolumeSchema,
   resources: ResourcesSchema,

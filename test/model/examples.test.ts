@@ -40,6 +40,7 @@ describe('examples/', () => {
       supervised: false,
       paused: false,
     });
+    expect(c.spec.discovery).toEqual({ namespace: 'neo4j.internal' });
     expect(c.spec.drain).toEqual({ lifecycleHookName: 'neo4j-ecs-drain', heartbeatTimeoutSeconds: 300 });
   });
 
