@@ -1,0 +1,121 @@
+/**
+ * `neo4j-ecs twin [--port N] [--host A] [--seed N] [--time-scale X] [--state-dir DIR]`: starts the AWS
+ * twin (one loopback endpoint for ECS, Auto Scaling, EC2/EBS, CloudWatch, CloudWatch Logs, S3 and
+ * Secrets Manager) in the foreground, prints the endpoint and the environment to export, and stops
+ * cleanly on SIGINT or SIGTERM (saving state first with --state-dir). `neo4j-ecs twin neo4j …` runs a
+ * standalone simulated Neo4j cluster instead (twin-neo4j.ts). See docs/twin.md.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { type AwsTwin, startAwsTwin, twinEnv } from '../../../twin/aws/index.js';
+import { type CliIo, processIo } from './cli-io.js';
+import { twinNeo4jCommand } from './twin-neo4j.js';
+
+export interface TwinDeps {
+  io?: CliIo;
+  /** Resolves when the twin should stop. Default: the first SIGINT or SIGTERM. */
+  until?: (twin: AwsTwin) => Promise<void>;
+}
+
+interface Flags {
+  port: number;
+  host: string;
+  seed: number;
+  timeScale: number;
+  stateDir?: string;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 = any free port)');
+  return n;
+}
+
+function seed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1)
+    throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
+  return n;
+}
+
+function timeScale(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('must be a number > 0 (virtual ms per real ms)');
+  return n;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+/** The lines `neo4j-ecs twin` prints once the endpoint is up. */
+export function twinBanner(
+  twin: AwsTwin,
+  flags: { seed: number; timeScale: number; stateDir?: string },
+): string[] {
+  const lines = [
+    `AWS twin listening on ${twin.endpoint} (region ${twin.region}, account ${twin.accountId}, seed ${flags.seed}, time scale ${flags.timeScale})`,
+    `Control API: ${twin.endpoint}/_twin/health (see docs/twin.md)`,
+    flags.stateDir !== undefined
+      ? `State is saved in ${flags.stateDir}`
+      : 'State lives in memory (use --state-dir to keep it across restarts)',
+    'Point the AWS SDKs and the AWS CLI at it:',
+  ];
+  for (const [k, v] of Object.entries(twinEnv(twin))) lines.push(`export ${k}=${v}`);
+  lines.push('Press Ctrl-C to stop.');
+  return lines;
+}
+
+export function twinCommand(deps: TwinDeps = {}): Command {
+  const io = deps.io ?? processIo;
+  return new Command('twin')
+    .description(
+      'run the local AWS twin (ECS, Auto Scaling, EC2/EBS, CloudWatch, Logs, S3, Secrets Manager) until interrupted',
+    )
+    .enablePositionalOptions()
+    .option('--port <port>', 'port to listen on (0 = any free port)', port, 4566)
+    .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'seed of every random choice in the simulation', seed, 1)
+    .option('--time-scale <x>', 'virtual ms per real ms (e.g. 10 runs delays ten times faster)', timeScale, 1)
+    .option('--state-dir <dir>', 'keep the twin state in this directory across restarts')
+    .addCommand(twinNeo4jCommand({ io }))
+    .action(async (flags: Flags) => {
+      let twin: AwsTwin;
+      try {
+        twin = await startAwsTwin({
+          port: flags.port,
+          host: flags.host,
+          seed: flags.seed,
+          timeScale: flags.timeScale,
+          ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
+        });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const why =
+          code === 'EADDRINUSE'
+            ? `port ${flags.port} is already in use (try --port 0)`
+            : e instanceof Error
+              ? e.message
+              : String(e);
+        io.err(`error: cannot start the AWS twin: ${why}`);
+        io.setExitCode(2);
+        return;
+      }
+      for (const line of twinBanner(twin, flags)) io.out(line);
+      try {
+        await (deps.until ?? untilSignal)(twin);
+      } finally {
+        await twin.stop();
+        io.out('AWS twin stopped.');
+      }
+    });
+}
