@@ -213,7 +213,7 @@ describe('EBS in the twin', () => {
     await h.advance(500);
     await h.fails('ec2', 'DescribeVolumes', { VolumeId: [v] }, 'InvalidVolume.NotFound');
     const creating = await h.call('ec2', 'CreateVolume', { AvailabilityZone: 'us-east-1a', Size: '5' });
-    await h.fails('ec2', 'DeleteVolume', { VolumeId: creating['volumeId'] as string }, 'IncorrectState');
+    await h.fails('ec2', 'DeleteVolume', { VolumeId: creating['volumeId'] }, 'IncorrectState');
     expect(
       h
         .events('ebs.volume.state')
@@ -301,7 +301,7 @@ describe('EBS in the twin', () => {
     await h.fails(
       'ec2',
       'CreateVolume',
-      { AvailabilityZone: 'us-east-1b', SnapshotId: snap['snapshotId'] as string },
+      { AvailabilityZone: 'us-east-1b', SnapshotId: snap['snapshotId'] },
       'IncorrectState',
     );
     await h.advance(2_000);
@@ -318,7 +318,7 @@ describe('EBS in the twin', () => {
     await h.fails(
       'ec2',
       'CreateVolume',
-      { AvailabilityZone: 'us-east-1b', SnapshotId: snap['snapshotId'] as string, Size: '5' },
+      { AvailabilityZone: 'us-east-1b', SnapshotId: snap['snapshotId'], Size: '5' },
       'InvalidParameterValue',
     );
     const world = await h.control('describeWorld');

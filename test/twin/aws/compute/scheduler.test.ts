@@ -574,7 +574,7 @@ describe('the ECS service scheduler in the twin', () => {
     });
     await steady(cluster, 'cb', 2);
     await h.call('ecs', 'UpdateService', { cluster, service: 'cb', taskDefinition: broken });
-    await h.until(async () => h.events('ecs.deployment').some((e) => e['event'] === 'failed'));
+    await h.until(() => h.events('ecs.deployment').some((e) => e['event'] === 'failed'));
     const failed = h.events('ecs.task.stopping').filter((e) => e['stopCode'] === 'TaskFailedToStart');
     expect(failed.length).toBeGreaterThanOrEqual(3);
     expect(String(failed[0]?.['stoppedReason'])).toContain('ResourceInitializationError');
