@@ -73,7 +73,7 @@ describe('neo4j-ecs twin', () => {
         until: async (twin) => {
           busyPort = twin.port;
           second = capture();
-          await program(twinCommand({ io: second, until: async () => undefined })).parseAsync(
+          await program(twinCommand({ io: second, until: () => Promise.resolve() })).parseAsync(
             ['twin', '--port', String(busyPort)],
             { from: 'user' },
           );
@@ -83,7 +83,7 @@ describe('neo4j-ecs twin', () => {
     expect(second?.code).toBe(2);
     expect(second?.errors.join('\n')).toContain(`port ${busyPort} is already in use`);
     const third = capture();
-    await program(twinCommand({ io: third, until: async () => undefined })).parseAsync(
+    await program(twinCommand({ io: third, until: () => Promise.resolve() })).parseAsync(
       ['twin', '--port', '0', '--host', '0.0.0.0'],
       { from: 'user' },
     );
