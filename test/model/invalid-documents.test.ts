@@ -208,13 +208,13 @@ const cases: Case[] = [
     path: 'spec.ecs.cluster',
     message: 'is required: expected string, found nothing',
   },
-  {{
+  {
     name: 'bad discovery namespace',
     edit: { set: [[[S, 'discovery'], { namespace: 'Neo4j_Internal' }]] },
     path: 'spec.discovery.namespace',
     message: 'expected a DNS namespace name such as "neo4j.internal", found string "Neo4j_Internal"',
   },
-  
+  {
     name: 'volume type unknown',
     edit: { set: [[[S, 'volume', 'type'], 'gp5']] },
     path: 'spec.volume.type',
