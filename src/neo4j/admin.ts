@@ -29,25 +29,32 @@ export interface EnableServerOptions {
 }
 
 function serverName(s: string): string {
-  if (typeof s !== 'string' || s.trim() === '' || s.length > 200) throw new ProbeError('query', `invalid server name or id '${String(s)}'`);
+  if (typeof s !== 'string' || s.trim() === '' || s.length > 200)
+    throw new ProbeError('query', `invalid server name or id '${String(s)}'`);
   return cypherString(s);
 }
 
 function enterpriseOnly(e: unknown, what: string): never {
   if (e instanceof ProbeError && e.code === 'Neo.ClientError.Procedure.ProcedureNotFound') {
-    throw new ProbeError('enterprise-only', `${what} is not available on this server (Community Edition, or a version without it): ${e.message}`, e.code);
+    throw new ProbeError(
+      'enterprise-only',
+      `${what} is not available on this server (Community Edition, or a version without it): ${e.message}`,
+      e.code,
+    );
   }
   throw e;
 }
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 function moves(rows: Record<string, unknown>[]): DeallocationMove[] {
   return rows.map((r) => ({
-    database: String(r.database ?? ''),
-    fromServerName: String(r.fromServerName ?? ''),
-    fromServerId: String(r.fromServerId ?? ''),
-    toServerName: String(r.toServerName ?? ''),
-    toServerId: String(r.toServerId ?? ''),
-    mode: String(r.mode ?? ''),
+    database: text(r.database),
+    fromServerName: text(r.fromServerName),
+    fromServerId: text(r.fromServerId),
+    toServerName: text(r.toServerName),
+    toServerId: text(r.toServerId),
+    mode: text(r.mode),
   }));
 }
 
@@ -57,7 +64,8 @@ function optionsMap(o: EnableServerOptions): string {
     throw new ProbeError('query', 'allowedDatabases and deniedDatabases are mutually exclusive');
   }
   if (o.modeConstraint) {
-    if (!['PRIMARY', 'SECONDARY', 'NONE'].includes(o.modeConstraint)) throw new ProbeError('query', `invalid modeConstraint '${o.modeConstraint}'`);
+    if (!['PRIMARY', 'SECONDARY', 'NONE'].includes(o.modeConstraint))
+      throw new ProbeError('query', `invalid modeConstraint '${o.modeConstraint}'`);
     parts.push(`modeConstraint: ${cypherString(o.modeConstraint)}`);
   }
   const list = (xs: string[]): string => `[${xs.map(cypherString).join(', ')}]`;
@@ -67,18 +75,31 @@ function optionsMap(o: EnableServerOptions): string {
   return parts.length ? ` OPTIONS {${parts.join(', ')}}` : '';
 }
 
-export async function enableServer(c: MemberConnection, server: string, options: EnableServerOptions = {}): Promise<void> {
+export async function enableServer(
+  c: MemberConnection,
+  server: string,
+  options: EnableServerOptions = {},
+): Promise<void> {
   await c.rows(`ENABLE SERVER ${serverName(server)}${optionsMap(options)}`);
 }
 
 /** DEALLOCATE DATABASES FROM SERVERS; with `dryRun` nothing changes and the planned moves are returned. */
-export async function deallocateDatabases(c: MemberConnection, servers: string[], opts: { dryRun: boolean }): Promise<DeallocationMove[]> {
+export async function deallocateDatabases(
+  c: MemberConnection,
+  servers: string[],
+  opts: { dryRun: boolean },
+): Promise<DeallocationMove[]> {
   if (!servers.length) throw new ProbeError('query', 'name at least one server to deallocate');
-  const rows = await c.rows(`${opts.dryRun ? 'DRYRUN ' : ''}DEALLOCATE DATABASES FROM SERVERS ${servers.map(serverName).join(', ')}`);
+  const rows = await c.rows(
+    `${opts.dryRun ? 'DRYRUN ' : ''}DEALLOCATE DATABASES FROM SERVERS ${servers.map(serverName).join(', ')}`,
+  );
   return moves(rows);
 }
 
-export async function reallocateDatabases(c: MemberConnection, opts: { dryRun: boolean }): Promise<DeallocationMove[]> {
+export async function reallocateDatabases(
+  c: MemberConnection,
+  opts: { dryRun: boolean },
+): Promise<DeallocationMove[]> {
   return moves(await c.rows(`${opts.dryRun ? 'DRYRUN ' : ''}REALLOCATE DATABASES`));
 }
 
@@ -100,7 +121,9 @@ export async function cordonServer(c: MemberConnection, server: string): Promise
  */
 export async function setDefaultToReadOnly(c: MemberConnection, readOnly: boolean): Promise<void> {
   try {
-    await c.rows("CALL dbms.setConfigValue('server.databases.default_to_read_only', $value)", { value: String(readOnly) });
+    await c.rows("CALL dbms.setConfigValue('server.databases.default_to_read_only', $value)", {
+      value: String(readOnly),
+    });
   } catch (e) {
     enterpriseOnly(e, 'dbms.setConfigValue');
   }

@@ -25,7 +25,10 @@ const SCHEMES = /^(bolt|bolt\+s|bolt\+ssc):\/\/[^/]+$/;
 export function parseMemberUrl(url: string): { url: string; address: string } {
   const trimmed = url.trim().replace(/\/+$/, '');
   if (/^neo4j(\+s|\+ssc)?:\/\//.test(trimmed)) {
-    throw new ProbeError('query', `'${url}' is a routing URL; give each member's bolt:// (or bolt+s://) address instead`);
+    throw new ProbeError(
+      'query',
+      `'${url}' is a routing URL; give each member's bolt:// (or bolt+s://) address instead`,
+    );
   }
   if (!SCHEMES.test(trimmed)) throw new ProbeError('query', `'${url}' is not a bolt:// or bolt+s:// URL`);
   let parsed: URL;
@@ -67,7 +70,11 @@ export class MemberConnection {
   /** HELLO/LOGON: the server's agent (`Neo4j/5.26.0`) and the negotiated Bolt version. */
   async serverInfo(): Promise<{ agent: string; protocol: string }> {
     try {
-      const info = await withTimeout(this.driver.getServerInfo(), this.timeoutMs, `${this.address} (connect)`);
+      const info = await withTimeout(
+        this.driver.getServerInfo(),
+        this.timeoutMs,
+        `${this.address} (connect)`,
+      );
       const pv = info.protocolVersion as unknown;
       const protocol =
         pv && typeof pv === 'object' && 'major' in pv && 'minor' in pv
@@ -84,8 +91,12 @@ export class MemberConnection {
     const session = this.driver.session({ database, defaultAccessMode: neo4j.session.WRITE });
     try {
       const run = session.run(query, params, { timeout: this.timeoutMs });
-      const result = await withTimeout(run, this.timeoutMs + 1000, `${this.address} (${query.split(/\s+/).slice(0, 3).join(' ')})`);
-      return result.records.map((r) => r.toObject() as Row);
+      const result = await withTimeout(
+        run,
+        this.timeoutMs + 1000,
+        `${this.address} (${query.split(/\s+/).slice(0, 3).join(' ')})`,
+      );
+      return result.records.map((r) => r.toObject());
     } catch (e) {
       throw classify(e, this.address, this.creds.user);
     } finally {

@@ -57,15 +57,27 @@ export function dialectFor(version: string): Dialect {
   const minor = Number(m?.[2]);
   if (major >= 5) return '5.x';
   if (major === 4 && minor === 4) return '4.4';
-  throw new ProbeError('unsupported-version', `Neo4j ${version} is not supported: the probe speaks 4.4, 5.x and 2025.x or later`);
+  throw new ProbeError(
+    'unsupported-version',
+    `Neo4j ${version} is not supported: the probe speaks 4.4, 5.x and 2025.x or later`,
+  );
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+      ? String(v)
+      : '';
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null);
-const strList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const numOrNull = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
+const strList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-export async function readComponents(c: MemberConnection): Promise<{ version: string; edition: 'enterprise' | 'community' }> {
+export async function readComponents(
+  c: MemberConnection,
+): Promise<{ version: string; edition: 'enterprise' | 'community' }> {
   const rows = await c.rows('CALL dbms.components() YIELD name, versions, edition');
   const kernel = rows.find((r) => r.name === 'Neo4j Kernel') ?? rows[0];
   const versions = strList(kernel?.versions);
@@ -96,22 +108,23 @@ function role44(role: string): DatabaseRole {
 export const SHOW_DATABASES_5 =
   'SHOW DATABASES YIELD name, address, serverID, role, writer, currentStatus, requestedStatus, statusMessage, lastCommittedTxn, replicationLag, databaseID';
 
-async function readFive(c: MemberConnection, edition: 'enterprise' | 'community'): Promise<Omit<MemberFacts, 'version' | 'edition' | 'dialect'>> {
+async function readFive(
+  c: MemberConnection,
+  edition: 'enterprise' | 'community',
+): Promise<Omit<MemberFacts, 'version' | 'edition' | 'dialect'>> {
   const dbRows = await c.rows(SHOW_DATABASES_5);
-  const databases = dbRows.map(
-    (r: Row): DatabaseRow => ({
-      name: str(r.name),
-      address: strOrNull(r.address),
-      serverId: strOrNull(r.serverID),
-      role: role5(str(r.role), r.writer === true && r.currentStatus === 'online'),
-      currentStatus: str(r.currentStatus),
-      requestedStatus: str(r.requestedStatus),
-      statusMessage: str(r.statusMessage),
-      lastCommittedTxn: numOrNull(r.lastCommittedTxn),
-      replicationLag: numOrNull(r.replicationLag),
-      databaseId: strOrNull(r.databaseID),
-    }),
-  );
+  const databases = dbRows.map((r: Row): DatabaseRow => ({
+    name: str(r.name),
+    address: strOrNull(r.address),
+    serverId: strOrNull(r.serverID),
+    role: role5(str(r.role), r.writer === true && r.currentStatus === 'online'),
+    currentStatus: str(r.currentStatus),
+    requestedStatus: str(r.requestedStatus),
+    statusMessage: str(r.statusMessage),
+    lastCommittedTxn: numOrNull(r.lastCommittedTxn),
+    replicationLag: numOrNull(r.replicationLag),
+    databaseId: strOrNull(r.databaseID),
+  }));
   let servers: ServerRow[] | null = null;
   if (edition === 'enterprise') {
     const sRows = await c.rows('SHOW SERVERS YIELD *');
@@ -129,7 +142,9 @@ async function readFive(c: MemberConnection, edition: 'enterprise' | 'community'
   }
   let readOnly: boolean | null = null;
   try {
-    const conf = await c.rows("CALL dbms.listConfig('server.databases.default_to_read_only') YIELD name, value");
+    const conf = await c.rows(
+      "CALL dbms.listConfig('server.databases.default_to_read_only') YIELD name, value",
+    );
     const row = conf.find((r) => r.name === 'server.databases.default_to_read_only');
     if (row) readOnly = str(row.value).toLowerCase() === 'true';
   } catch {
@@ -138,14 +153,19 @@ async function readFive(c: MemberConnection, edition: 'enterprise' | 'community'
   return { databases, servers, localRoles: null, readOnly };
 }
 
-async function readFourFour(c: MemberConnection): Promise<Omit<MemberFacts, 'version' | 'edition' | 'dialect'>> {
+async function readFourFour(
+  c: MemberConnection,
+): Promise<Omit<MemberFacts, 'version' | 'edition' | 'dialect'>> {
   const overview = await c.rows('CALL dbms.cluster.overview() YIELD id, addresses, databases');
   const status = await c.rows('SHOW DATABASES YIELD name, address, requestedStatus, currentStatus, error');
   const databases: DatabaseRow[] = [];
   for (const m of overview) {
     const bolt = strList(m.addresses).find((a) => a.startsWith('bolt://'));
     const address = bolt ? bolt.replace(/^bolt:\/\//, '') : null;
-    const dbs = (m.databases && typeof m.databases === 'object' ? m.databases : {}) as Record<string, unknown>;
+    const dbs = (m.databases && typeof m.databases === 'object' ? m.databases : {}) as Record<
+      string,
+      unknown
+    >;
     for (const [name, role] of Object.entries(dbs)) {
       const st = status.find((s) => s.name === name && s.address === address);
       databases.push({
@@ -171,7 +191,10 @@ async function readFourFour(c: MemberConnection): Promise<Omit<MemberFacts, 'ver
 }
 
 /** Reads everything the probe needs from one member, given what dbms.components() said. */
-export async function readMember(c: MemberConnection, components: { version: string; edition: 'enterprise' | 'community' }): Promise<MemberFacts> {
+export async function readMember(
+  c: MemberConnection,
+  components: { version: string; edition: 'enterprise' | 'community' },
+): Promise<MemberFacts> {
   const { version, edition } = components;
   const dialect = dialectFor(version);
   if (edition === 'community') {

@@ -43,13 +43,22 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
 
 function codeOf(e: unknown): string | undefined {
   if (e && typeof e === 'object' && 'code' in e) {
-    const c = (e as { code: unknown }).code;
+    const c = e.code;
     if (typeof c === 'string') return c;
   }
   return undefined;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 
 /** Classifies an error from talking to `address`. */
 export function classify(e: unknown, address: string, user: string): ProbeError {
@@ -57,21 +66,42 @@ export function classify(e: unknown, address: string, user: string): ProbeError 
   const code = codeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   if (code === 'Neo.ClientError.Security.Unauthorized') {
-    return new ProbeError('auth', `authentication failed at ${address}: wrong user or password for '${user}'`, code);
+    return new ProbeError(
+      'auth',
+      `authentication failed at ${address}: wrong user or password for '${user}'`,
+      code,
+    );
   }
   if (code === 'Neo.ClientError.Security.AuthenticationRateLimit') {
-    return new ProbeError('auth', `authentication rate-limited at ${address}: too many failed logins for '${user}'; wait and retry`, code);
+    return new ProbeError(
+      'auth',
+      `authentication rate-limited at ${address}: too many failed logins for '${user}'; wait and retry`,
+      code,
+    );
   }
   if (code === 'Neo.ClientError.Security.CredentialsExpired') {
-    return new ProbeError('auth', `the password of '${user}' has expired at ${address}; change it before the operator can use it`, code);
+    return new ProbeError(
+      'auth',
+      `the password of '${user}' has expired at ${address}; change it before the operator can use it`,
+      code,
+    );
   }
   if (
     code === 'Neo.ClientError.Statement.UnsupportedAdministrationCommand' ||
-    (code === 'Neo.ClientError.Statement.NotSystemDatabaseError' && /Unsupported administration command/i.test(message))
+    (code === 'Neo.ClientError.Statement.NotSystemDatabaseError' &&
+      /Unsupported administration command/i.test(message))
   ) {
-    return new ProbeError('enterprise-only', `${address} refused an Enterprise-only command (is it Community Edition?): ${message}`, code);
+    return new ProbeError(
+      'enterprise-only',
+      `${address} refused an Enterprise-only command (is it Community Edition?): ${message}`,
+      code,
+    );
   }
-  if (code === 'ServiceUnavailable' || code === 'SessionExpired' || (code !== undefined && NETWORK_CODES.has(code))) {
+  if (
+    code === 'ServiceUnavailable' ||
+    code === 'SessionExpired' ||
+    (code !== undefined && NETWORK_CODES.has(code))
+  ) {
     const why = /ECONNREFUSED|refused/i.test(message)
       ? 'connection refused'
       : /ENOTFOUND|EAI_AGAIN/i.test(message)

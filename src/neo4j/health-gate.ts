@@ -16,11 +16,22 @@ function sameSet(a: string[], b: string[]): boolean {
 
 export function evaluateHealthGate(databases: DatabaseRow[] | null, servers: ServerRow[] | null): HealthGate {
   if (!databases) {
-    return { evaluated: false, ok: false, serversNotSettled: [], databasesNotSettled: [], reasons: ['no member answered SHOW DATABASES'] };
+    return {
+      evaluated: false,
+      ok: false,
+      serversNotSettled: [],
+      databasesNotSettled: [],
+      reasons: ['no member answered SHOW DATABASES'],
+    };
   }
   const serversNotSettled = (servers ?? [])
     .filter((s) => !sameSet(s.hosting, s.requestedHosting))
-    .map((s) => ({ name: s.name, serverId: s.serverId, hosting: s.hosting, requestedHosting: s.requestedHosting }));
+    .map((s) => ({
+      name: s.name,
+      serverId: s.serverId,
+      hosting: s.hosting,
+      requestedHosting: s.requestedHosting,
+    }));
   const databasesNotSettled = databases
     .filter((d) => d.currentStatus !== d.requestedStatus)
     .map((d) => ({
@@ -32,14 +43,17 @@ export function evaluateHealthGate(databases: DatabaseRow[] | null, servers: Ser
     }));
   const reasons: string[] = [];
   for (const s of serversNotSettled) {
-    reasons.push(`server ${s.name} hosts [${s.hosting.join(', ')}] but should host [${s.requestedHosting.join(', ')}]`);
+    reasons.push(
+      `server ${s.name} hosts [${s.hosting.join(', ')}] but should host [${s.requestedHosting.join(', ')}]`,
+    );
   }
   for (const d of databasesNotSettled) {
     reasons.push(
       `database ${d.name} on ${d.address ?? 'an unavailable server'} is ${d.currentStatus}, requested ${d.requestedStatus}${d.statusMessage ? ` (${d.statusMessage})` : ''}`,
     );
   }
-  if (servers === null) reasons.push('SHOW SERVERS is not available (4.4): only the database half of the gate was checked');
+  if (servers === null)
+    reasons.push('SHOW SERVERS is not available (4.4): only the database half of the gate was checked');
   return {
     evaluated: true,
     ok: serversNotSettled.length === 0 && databasesNotSettled.length === 0,

@@ -15,7 +15,14 @@ import { readComponents, readMember } from './dialects.js';
 import type { DatabaseRow, Dialect, MemberFacts, ServerRow } from './dialects.js';
 import { ProbeError, classify } from './errors.js';
 import { evaluateHealthGate } from './health-gate.js';
-import type { ClusterView, DatabaseView, MemberDatabase, MemberView, ProbeProblem, StoreState } from './types.js';
+import type {
+  ClusterView,
+  DatabaseView,
+  MemberDatabase,
+  MemberView,
+  ProbeProblem,
+  StoreState,
+} from './types.js';
 
 export interface ProbeOptions {
   /** Bound on every call to a member, ms. Default 5000. */
@@ -64,7 +71,11 @@ async function probeOne(url: string, address: string, auth: Credentials, timeout
   }
 }
 
-function memberDatabases(rows: DatabaseRow[], address: string, serverId: string | undefined): Record<string, MemberDatabase> {
+function memberDatabases(
+  rows: DatabaseRow[],
+  address: string,
+  serverId: string | undefined,
+): Record<string, MemberDatabase> {
   const out: Record<string, MemberDatabase> = {};
   for (const r of rows) {
     const mine = serverId ? r.serverId === serverId : r.address === address;
@@ -82,9 +93,17 @@ function memberDatabases(rows: DatabaseRow[], address: string, serverId: string 
   return out;
 }
 
-function storeState(m: MemberView, servers: ServerRow[] | null, expected: string | undefined, previous: MemberView | undefined): StoreState {
+function storeState(
+  m: MemberView,
+  servers: ServerRow[] | null,
+  expected: string | undefined,
+  previous: MemberView | undefined,
+): StoreState {
   if (expected && m.serverId && expected !== m.serverId) {
-    return { lost: true, reason: `server id is ${m.serverId}, expected ${expected}: the member started without its data (new identity)` };
+    return {
+      lost: true,
+      reason: `server id is ${m.serverId}, expected ${expected}: the member started without its data (new identity)`,
+    };
   }
   if (m.serverState === 'Free' && servers) {
     const old = servers.find(
@@ -103,21 +122,32 @@ function storeState(m: MemberView, servers: ServerRow[] | null, expected: string
     }
   }
   if (previous?.serverId && m.serverId && previous.serverId !== m.serverId) {
-    return { lost: true, reason: `server id changed from ${previous.serverId} to ${m.serverId}: the member started without its data` };
+    return {
+      lost: true,
+      reason: `server id changed from ${previous.serverId} to ${m.serverId}: the member started without its data`,
+    };
   }
   if (previous) {
     for (const [db, now] of Object.entries(m.databases)) {
       const before = previous.databases[db];
       if (before?.databaseId && now.databaseId && before.databaseId !== now.databaseId) {
-        return { lost: true, reason: `database ${db} was re-created (id ${before.databaseId} → ${now.databaseId}): its data is gone` };
+        return {
+          lost: true,
+          reason: `database ${db} was re-created (id ${before.databaseId} → ${now.databaseId}): its data is gone`,
+        };
       }
     }
   }
   return { lost: false };
 }
 
-export async function probeCluster(seeds: string[], auth: Credentials, opts: ProbeOptions = {}): Promise<ClusterView> {
-  if (!Array.isArray(seeds) || seeds.length === 0) throw new ProbeError('query', 'give at least one bolt:// member URL to probe');
+export async function probeCluster(
+  seeds: string[],
+  auth: Credentials,
+  opts: ProbeOptions = {},
+): Promise<ClusterView> {
+  if (!Array.isArray(seeds) || seeds.length === 0)
+    throw new ProbeError('query', 'give at least one bolt:// member URL to probe');
   if (!auth || typeof auth.user !== 'string' || auth.user === '' || typeof auth.password !== 'string') {
     throw new ProbeError('query', 'credentials need a user and a password');
   }
@@ -130,7 +160,11 @@ export async function probeCluster(seeds: string[], auth: Credentials, opts: Pro
   const problems: ProbeProblem[] = [];
   const withFacts = probed.filter((p): p is Probed & { facts: MemberFacts } => p.facts !== null);
   const dialects = [...new Set(withFacts.map((p) => p.facts.dialect))];
-  if (dialects.length > 1) problems.push({ kind: 'query', message: `members speak different dialects (${dialects.join(', ')}): a 4.4 and a 5.x cluster cannot be one cluster` });
+  if (dialects.length > 1)
+    problems.push({
+      kind: 'query',
+      message: `members speak different dialects (${dialects.join(', ')}): a 4.4 and a 5.x cluster cannot be one cluster`,
+    });
   const dialect: Dialect | null = dialects[0] ?? null;
   const source = withFacts.find((p) => p.facts.dialect === dialect) ?? null;
   const dbRows = source?.facts.databases ?? null;
@@ -141,7 +175,10 @@ export async function probeCluster(seeds: string[], auth: Credentials, opts: Pro
     if (hit?.member.error) problems.push(hit.member.error);
   }
   if (!withFacts.length && !problems.length) {
-    problems.push({ kind: 'unreachable', message: `no member could be reached (${parsed.map((p) => p.address).join(', ')})` });
+    problems.push({
+      kind: 'unreachable',
+      message: `no member could be reached (${parsed.map((p) => p.address).join(', ')})`,
+    });
   }
 
   const byAddress = new Map(parsed.map((p) => [p.address, p.seed]));
@@ -153,7 +190,9 @@ export async function probeCluster(seeds: string[], auth: Credentials, opts: Pro
     // that answers is the Available one.
     const sameAddress = (servers ?? []).filter((s) => s.address === m.address);
     const server =
-      sameAddress.find((s) => m.reachable && s.health === 'Available') ?? sameAddress.find((s) => s.state !== 'Dropped') ?? sameAddress[0];
+      sameAddress.find((s) => m.reachable && s.health === 'Available') ??
+      sameAddress.find((s) => s.state !== 'Dropped') ??
+      sameAddress[0];
     const fromRows = dbRows.find((r) => r.address === m.address && r.serverId)?.serverId ?? undefined;
     const serverId = server?.serverId ?? fromRows;
     if (serverId) m.serverId = serverId;
@@ -170,11 +209,16 @@ export async function probeCluster(seeds: string[], auth: Credentials, opts: Pro
     else if (roles.includes('secondary')) m.mode = 'secondary';
     const copies = Object.values(m.databases);
     if (copies.length) {
-      m.caughtUp = copies.every((d) => d.currentStatus === 'online' && (d.replicationLag === null ? dialect === '4.4' : d.replicationLag === 0));
+      m.caughtUp = copies.every(
+        (d) =>
+          d.currentStatus === 'online' &&
+          (d.replicationLag === null ? dialect === '4.4' : d.replicationLag === 0),
+      );
     }
     const settled = copies.every((d) => d.currentStatus === d.requestedStatus);
     const serverOk = !servers || (m.serverState === 'Enabled' && m.health === 'Available');
-    m.healthy = m.reachable && !m.error && serverOk && settled && (copies.length > 0 || m.serverState === 'Free');
+    m.healthy =
+      m.reachable && !m.error && serverOk && settled && (copies.length > 0 || m.serverState === 'Free');
     m.store = storeState(m, servers, opts.expectedServerIds?.[m.url], previousByUrl.get(m.url));
   }
 

@@ -31,7 +31,10 @@ export function parseCredentials(secret: string, secretId = 'the secret'): Crede
   }
   const slash = text.indexOf('/');
   if (slash <= 0 || slash === text.length - 1) {
-    throw new ProbeError('query', `${secretId} must hold JSON {"username", "password"} or "user/password" (the NEO4J_AUTH form)`);
+    throw new ProbeError(
+      'query',
+      `${secretId} must hold JSON {"username", "password"} or "user/password" (the NEO4J_AUTH form)`,
+    );
   }
   return { user: text.slice(0, slash), password: text.slice(slash + 1) };
 }

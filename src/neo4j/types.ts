@@ -123,7 +123,13 @@ export interface HealthGate {
   /** Neo4j's own rolling-upgrade gate: no server with requestedHosting ≠ hosting, no database copy with currentStatus ≠ requestedStatus. */
   ok: boolean;
   serversNotSettled: { name: string; serverId: string; hosting: string[]; requestedHosting: string[] }[];
-  databasesNotSettled: { name: string; address: string | null; currentStatus: string; requestedStatus: string; statusMessage: string }[];
+  databasesNotSettled: {
+    name: string;
+    address: string | null;
+    currentStatus: string;
+    requestedStatus: string;
+    statusMessage: string;
+  }[];
   /** Human-readable reasons when not ok (or not evaluated). */
   reasons: string[];
 }

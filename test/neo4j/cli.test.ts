@@ -25,7 +25,10 @@ function capture(): CliIo & { stdout: string[]; stderr: string[]; code: number |
   return io;
 }
 
-async function runProbe(args: string[], deps: Parameters<typeof probeCommand>[0] = {}): Promise<ReturnType<typeof capture>> {
+async function runProbe(
+  args: string[],
+  deps: Parameters<typeof probeCommand>[0] = {},
+): Promise<ReturnType<typeof capture>> {
   const io = capture();
   const cmd = probeCommand({ io, env: {}, ...deps });
   cmd.exitOverride();
@@ -39,20 +42,38 @@ describe('neo4j-ecs probe', () => {
   const PASSWORD = 'cli-secret';
 
   beforeAll(async () => {
-    cluster = await startCluster({ primaries: 3, secondaries: 1, databases: ['movies'], password: PASSWORD, port: 0, clock: new VirtualClock({ mode: 'manual' }) });
+    cluster = await startCluster({
+      primaries: 3,
+      secondaries: 1,
+      databases: ['movies'],
+      password: PASSWORD,
+      port: 0,
+      clock: new VirtualClock({ mode: 'manual' }),
+    });
   });
   afterAll(async () => {
     await cluster.stop();
   });
 
   it('prints the leaders, roles, versions and the health gate as a table', async () => {
-    const io = await runProbe([...cluster.members.map((m) => m.boltUrl), '--password', PASSWORD, '--timeout', '3000']);
+    const io = await runProbe([
+      ...cluster.members.map((m) => m.boltUrl),
+      '--password',
+      PASSWORD,
+      '--timeout',
+      '3000',
+    ]);
     const text = io.stdout.join('\n');
     expect(io.code).toBe(0);
     expect(text).toMatch(/^MEMBER\s+ROLE\s+VERSION\s+HEALTH\s+STATE\s+CAUGHT-UP\s+NOTES$/m);
     const leader = cluster.member(cluster.leaders().movies as string);
     expect(text).toMatch(new RegExp(`^movies\\s+${leader.address.replace(/\./g, '\\.')}`, 'm'));
-    expect(text).toMatch(new RegExp(`^${cluster.member('secondary-1').boltUrl.replace(/\./g, '\\.')}\\s+secondary\\s+5\\.26\\.0\\s+healthy`, 'm'));
+    expect(text).toMatch(
+      new RegExp(
+        `^${cluster.member('secondary-1').boltUrl.replace(/\./g, '\\.')}\\s+secondary\\s+5\\.26\\.0\\s+healthy`,
+        'm',
+      ),
+    );
     expect(text).toContain('Health gate: ok');
     expect(text).toContain('Cluster: healthy');
     expect(text).not.toContain(PASSWORD);
@@ -69,20 +90,25 @@ describe('neo4j-ecs probe', () => {
   it('says "wrong user or password" and exits 2', async () => {
     const io = await runProbe([cluster.members[0]!.boltUrl, '--password', 'nope-nope']);
     expect(io.code).toBe(2);
-    expect(io.stderr.join('\n')).toMatch(/error: authentication failed at .*: wrong user or password for 'neo4j'/);
+    expect(io.stderr.join('\n')).toMatch(
+      /error: authentication failed at .*: wrong user or password for 'neo4j'/,
+    );
     expect(io.stdout.join('\n')).not.toContain('nope-nope');
   });
 
   it('reads the credentials from a secret', async () => {
     const seen: string[] = [];
-    const io = await runProbe([cluster.members[0]!.boltUrl, '--secret-arn', 'arn:aws:secretsmanager:us-east-1:1:secret:neo4j'], {
-      secrets: () => ({
-        getSecretString: (id) => {
-          seen.push(id);
-          return Promise.resolve(JSON.stringify({ username: 'neo4j', password: PASSWORD }));
-        },
-      }),
-    });
+    const io = await runProbe(
+      [cluster.members[0]!.boltUrl, '--secret-arn', 'arn:aws:secretsmanager:us-east-1:1:secret:neo4j'],
+      {
+        secrets: () => ({
+          getSecretString: (id) => {
+            seen.push(id);
+            return Promise.resolve(JSON.stringify({ username: 'neo4j', password: PASSWORD }));
+          },
+        }),
+      },
+    );
     expect(seen).toEqual(['arn:aws:secretsmanager:us-east-1:1:secret:neo4j']);
     expect(io.code).toBe(0);
   });
@@ -92,9 +118,18 @@ describe('neo4j-ecs probe', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
-    const io = await runProbe([`bolt://127.0.0.1:${port}`, cluster.members[0]!.boltUrl, '--password', PASSWORD]);
+    const io = await runProbe([
+      `bolt://127.0.0.1:${port}`,
+      cluster.members[0]!.boltUrl,
+      '--password',
+      PASSWORD,
+    ]);
     expect(io.code).toBe(1);
-    expect(io.stdout.join('\n')).toMatch(new RegExp(`bolt://127\\.0\\.0\\.1:${port}: cannot reach Neo4j at 127\\.0\\.0\\.1:${port}: connection refused`));
+    expect(io.stdout.join('\n')).toMatch(
+      new RegExp(
+        `bolt://127\\.0\\.0\\.1:${port}: cannot reach Neo4j at 127\\.0\\.0\\.1:${port}: connection refused`,
+      ),
+    );
     const none = await runProbe([cluster.members[0]!.boltUrl]);
     expect(none.code).toBe(2);
     expect(none.stderr.join('\n')).toMatch(/no password/);
@@ -103,13 +138,21 @@ describe('neo4j-ecs probe', () => {
   });
 
   it('rejects a bad timeout through commander', async () => {
-    await expect(runProbe([cluster.members[0]!.boltUrl, '--password', PASSWORD, '--timeout', '-3'])).rejects.toThrow(/positive whole number/);
+    await expect(
+      runProbe([cluster.members[0]!.boltUrl, '--password', PASSWORD, '--timeout', '-3']),
+    ).rejects.toThrow(/positive whole number/);
   });
 });
 
 describe('neo4j-ecs probe against Community', () => {
   it('explains that clustering needs Enterprise and exits 2', async () => {
-    const c = await startCluster({ primaries: 1, edition: 'community', password: 'community-pw', port: 0, clock: new VirtualClock({ mode: 'manual' }) });
+    const c = await startCluster({
+      primaries: 1,
+      edition: 'community',
+      password: 'community-pw',
+      port: 0,
+      clock: new VirtualClock({ mode: 'manual' }),
+    });
     try {
       const io = await runProbe([c.members[0]!.boltUrl, '--password', 'community-pw']);
       expect(io.code).toBe(2);
@@ -135,11 +178,28 @@ describe('neo4j-ecs twin neo4j', () => {
       },
     });
     cmd.exitOverride();
-    await cmd.parseAsync(['--primaries', '3', '--secondaries', '2', '--databases', 'movies,social', '--password', 'twin-pw', '--seed', '3', '--port', '0'], {
-      from: 'user',
-    });
+    await cmd.parseAsync(
+      [
+        '--primaries',
+        '3',
+        '--secondaries',
+        '2',
+        '--databases',
+        'movies,social',
+        '--password',
+        'twin-pw',
+        '--seed',
+        '3',
+        '--port',
+        '0',
+      ],
+      {
+        from: 'user',
+      },
+    );
     expect(io.stdout).toHaveLength(5);
-    for (const line of io.stdout) expect(line).toMatch(/^(primary|secondary)-\d (primary|secondary) bolt:\/\/127\.\d+\.\d+\.\d+:\d+$/);
+    for (const line of io.stdout)
+      expect(line).toMatch(/^(primary|secondary)-\d (primary|secondary) bolt:\/\/127\.\d+\.\d+\.\d+:\d+$/);
     expect(io.stdout.filter((l) => / primary /.test(l))).toHaveLength(3);
     expect(seen).not.toBeNull();
     expect(seen!.member('primary-1').state).toBe('stopped');
@@ -158,6 +218,8 @@ describe('neo4j-ecs twin neo4j', () => {
     const cmd = twinNeo4jCommand({ io: capture(), env: {}, until: () => Promise.resolve() });
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: () => undefined });
-    await expect(cmd.parseAsync(['--primaries', 'three', '--password', 'x'], { from: 'user' })).rejects.toThrow(/whole number/);
+    await expect(
+      cmd.parseAsync(['--primaries', 'three', '--password', 'x'], { from: 'user' }),
+    ).rejects.toThrow(/whole number/);
   });
 });

@@ -47,7 +47,9 @@ describe('probeCluster on a simulated 3P+2S cluster', () => {
     expect(view.dialect).toBe('5.x');
     expect(view.unreachable).toEqual([]);
     expect(view.problems).toEqual([]);
-    const expected = Object.fromEntries(Object.entries(cluster.leaders()).map(([db, m]) => [db, addressOf(m)]));
+    const expected = Object.fromEntries(
+      Object.entries(cluster.leaders()).map(([db, m]) => [db, addressOf(m)]),
+    );
     expect(view.leaders).toEqual(expected);
     expect(Object.keys(view.leaders).sort()).toEqual(['movies', 'neo4j', 'social', 'system']);
     for (const db of view.databases) {
@@ -55,14 +57,24 @@ describe('probeCluster on a simulated 3P+2S cluster', () => {
       expect(db.hosts).toHaveLength(5);
     }
     for (const m of view.members) {
-      expect(m).toMatchObject({ reachable: true, version: '5.26.0', edition: 'enterprise', serverState: 'Enabled', health: 'Available', healthy: true, caughtUp: true });
+      expect(m).toMatchObject({
+        reachable: true,
+        version: '5.26.0',
+        edition: 'enterprise',
+        serverState: 'Enabled',
+        health: 'Available',
+        healthy: true,
+        caughtUp: true,
+      });
       expect(m.store.lost).toBe(false);
       expect(m.readOnly).toBe(false);
     }
     const sec = view.members.find((m) => m.url === cluster.member('secondary-1').boltUrl)!;
     expect(sec.mode).toBe('secondary');
     expect(Object.values(sec.roles).every((r) => r === 'secondary')).toBe(true);
-    const leaderOfMovies = view.members.find((m) => m.url === view.databases.find((d) => d.name === 'movies')!.leaderMember)!;
+    const leaderOfMovies = view.members.find(
+      (m) => m.url === view.databases.find((d) => d.name === 'movies')!.leaderMember,
+    )!;
     expect(leaderOfMovies.roles.movies).toBe('leader');
     expect(view.healthGate).toMatchObject({ evaluated: true, ok: true });
     expect(view.healthy).toBe(true);
@@ -104,7 +116,9 @@ describe('probeCluster on a simulated 3P+2S cluster', () => {
       timeoutMs: 3000,
       expectedServerIds: { [cluster.member('primary-1').boltUrl]: '00000000-0000-4000-8000-000000000000' },
     });
-    expect(view.members.find((m) => m.url === cluster.member('primary-1').boltUrl)?.store).toMatchObject({ lost: true });
+    expect(view.members.find((m) => m.url === cluster.member('primary-1').boltUrl)?.store).toMatchObject({
+      lost: true,
+    });
   });
 
   it('holds the health gate closed while a restarted member catches up', async () => {
@@ -146,7 +160,11 @@ describe('probeCluster on a simulated 3P+2S cluster', () => {
   });
 
   it('records a wrong password on every member without throwing', async () => {
-    const view = await probeCluster(seeds(), { user: 'neo4j', password: 'not-the-password' }, { timeoutMs: 3000 });
+    const view = await probeCluster(
+      seeds(),
+      { user: 'neo4j', password: 'not-the-password' },
+      { timeoutMs: 3000 },
+    );
     for (const m of view.members) {
       expect(m.error).toMatchObject({ kind: 'auth', code: 'Neo.ClientError.Security.Unauthorized' });
       expect(m.error?.message).toMatch(/wrong user or password/);
@@ -159,10 +177,20 @@ describe('probeCluster on a simulated 3P+2S cluster', () => {
 
 describe('probeCluster edge cases', () => {
   it('says clearly that Community Edition cannot cluster', async () => {
-    const c = await startCluster({ primaries: 1, edition: 'community', password: AUTH.password, port: 0, clock: new VirtualClock({ mode: 'manual' }) });
+    const c = await startCluster({
+      primaries: 1,
+      edition: 'community',
+      password: AUTH.password,
+      port: 0,
+      clock: new VirtualClock({ mode: 'manual' }),
+    });
     try {
       const view = await probeCluster([c.members[0]!.boltUrl], AUTH, { timeoutMs: 3000 });
-      expect(view.members[0]).toMatchObject({ reachable: true, edition: 'community', error: { kind: 'community-edition' } });
+      expect(view.members[0]).toMatchObject({
+        reachable: true,
+        edition: 'community',
+        error: { kind: 'community-edition' },
+      });
       expect(view.problems[0]?.message).toMatch(/clustering needs Enterprise Edition/);
     } finally {
       await c.stop();
@@ -196,7 +224,14 @@ describe('probeCluster edge cases', () => {
   });
 
   it('speaks the 4.4 dialect to a 4.4 cluster', async () => {
-    const c = await startCluster({ primaries: 3, version: '4.4.30', password: AUTH.password, port: 0, clock: new VirtualClock({ mode: 'manual' }), databases: ['movies'] });
+    const c = await startCluster({
+      primaries: 3,
+      version: '4.4.30',
+      password: AUTH.password,
+      port: 0,
+      clock: new VirtualClock({ mode: 'manual' }),
+      databases: ['movies'],
+    });
     try {
       const view = await probeCluster(
         c.members.map((m) => m.boltUrl),
@@ -219,6 +254,8 @@ describe('probeCluster edge cases', () => {
     await expect(probeCluster([], AUTH)).rejects.toThrow(/at least one/);
     await expect(probeCluster(['neo4j://x:7687'], AUTH)).rejects.toThrow(/routing URL/);
     await expect(probeCluster(['http://x:7474'], AUTH)).rejects.toThrow(/not a bolt/);
-    await expect(probeCluster(['bolt://x:7687'], { user: '', password: 'p' })).rejects.toThrow(/user and a password/);
+    await expect(probeCluster(['bolt://x:7687'], { user: '', password: 'p' })).rejects.toThrow(
+      /user and a password/,
+    );
   });
 });

@@ -55,7 +55,15 @@ export interface BoltBackend {
   onError?(e: unknown): void;
 }
 
-type State = 'NEGOTIATION' | 'AUTHENTICATION' | 'READY' | 'STREAMING' | 'TX_READY' | 'TX_STREAMING' | 'FAILED' | 'DEFUNCT';
+type State =
+  | 'NEGOTIATION'
+  | 'AUTHENTICATION'
+  | 'READY'
+  | 'STREAMING'
+  | 'TX_READY'
+  | 'TX_STREAMING'
+  | 'FAILED'
+  | 'DEFUNCT';
 
 interface OpenResult {
   qid: number;
@@ -94,7 +102,11 @@ function manifestRanges(versions: readonly BoltVersion[]): Buffer[] {
   while (i < sorted.length) {
     const [major, lo] = sorted[i] as BoltVersion;
     let hi = lo;
-    while (i + 1 < sorted.length && (sorted[i + 1] as BoltVersion)[0] === major && (sorted[i + 1] as BoltVersion)[1] === hi + 1) {
+    while (
+      i + 1 < sorted.length &&
+      (sorted[i + 1] as BoltVersion)[0] === major &&
+      (sorted[i + 1] as BoltVersion)[1] === hi + 1
+    ) {
       i++;
       hi++;
     }
@@ -159,10 +171,12 @@ class Connection {
         if (!d.length) return;
       }
       for (const m of this.dechunker.feed(d)) {
-        this.queue = this.queue.then(() => this.handle(m)).catch((e: unknown) => {
-          this.backend.onError?.(e);
-          this.close();
-        });
+        this.queue = this.queue
+          .then(() => this.handle(m))
+          .catch((e: unknown) => {
+            this.backend.onError?.(e);
+            this.close();
+          });
       }
     } catch (e) {
       this.backend.onError?.(e);
@@ -179,7 +193,9 @@ class Connection {
     const offered = this.backend.boltVersions;
     if (this.backend.manifest && slots.some((s) => s[2] === 1 && s[3] === 0xff)) {
       const ranges = manifestRanges(offered);
-      this.socket.write(Buffer.concat([Buffer.from([0, 0, 1, 0xff]), writeVarInt(ranges.length), ...ranges, writeVarInt(0)]));
+      this.socket.write(
+        Buffer.concat([Buffer.from([0, 0, 1, 0xff]), writeVarInt(ranges.length), ...ranges, writeVarInt(0)]),
+      );
       this.phase = 'manifest-reply';
       return;
     }
@@ -217,16 +233,32 @@ class Connection {
 
   private send(tag: number, ...fields: PsValue[]): void {
     if (this.closed) return;
-    this.socket.write(chunk(pack(new Structure(tag, fields.map((f) => this.adapt(f))))));
+    this.socket.write(
+      chunk(
+        pack(
+          new Structure(
+            tag,
+            fields.map((f) => this.adapt(f)),
+          ),
+        ),
+      ),
+    );
   }
 
   /** Adapts values to the negotiated version. */
   private adapt(v: PsValue): PsValue {
     if (this.v5) return v;
     if (v instanceof Structure) {
-      if (v.tag === 0x4e) return new Structure(0x4e, v.fields.slice(0, 3).map((f) => this.adapt(f)));
+      if (v.tag === 0x4e)
+        return new Structure(
+          0x4e,
+          v.fields.slice(0, 3).map((f) => this.adapt(f)),
+        );
       if (v.tag === 0x49) return new Structure(0x46, v.fields);
-      return new Structure(v.tag, v.fields.map((f) => this.adapt(f)));
+      return new Structure(
+        v.tag,
+        v.fields.map((f) => this.adapt(f)),
+      );
     }
     if (Array.isArray(v)) return v.map((x) => this.adapt(x));
     if (isPsMap(v)) {
@@ -244,7 +276,12 @@ class Connection {
   private failure(e: Neo4jError): void {
     let meta: PsMap;
     if (this.atLeast(5, 7)) {
-      meta = psMap({ neo4j_code: e.code, message: e.message, gql_status: e.gqlStatus, description: e.gqlDescription });
+      meta = psMap({
+        neo4j_code: e.code,
+        message: e.message,
+        gql_status: e.gqlStatus,
+        description: e.gqlDescription,
+      });
       if (e.gqlCause) {
         // 5.26 adds a diagnostic record and a GQL cause to the errors that have a specific GQL status [real].
         meta.diagnostic_record = psMap({ _classification: e.classification });
@@ -259,7 +296,7 @@ class Connection {
     this.send(FAILURE, meta);
   }
 
-  private async handle(raw: Buffer): Promise<void> {
+  private handle(raw: Buffer): void {
     if (this.closed) return;
     let msg: PsValue;
     try {
@@ -275,7 +312,7 @@ class Connection {
     if (tag === MSG.RESET) return this.reset();
     if (this.state === 'FAILED') return this.send(IGNORED);
     try {
-      await this.dispatch(tag, f);
+      this.dispatch(tag, f);
     } catch (e) {
       if (!(e instanceof Neo4jError)) throw e;
       this.failure(e);
@@ -310,7 +347,7 @@ class Connection {
     }
   }
 
-  private async dispatch(tag: number, f: PsValue[]): Promise<void> {
+  private dispatch(tag: number, f: PsValue[]): void {
     const map = (i: number): PsMap => {
       const v = f[i];
       return isPsMap(v) ? v : psMap();
@@ -356,14 +393,17 @@ class Connection {
   }
 
   private invalid(what: string): void {
-    throw errors.requestInvalid(`Message ${what} is not supported in Bolt ${this.version[0]}.${this.version[1]}`);
+    throw errors.requestInvalid(
+      `Message ${what} is not supported in Bolt ${this.version[0]}.${this.version[1]}`,
+    );
   }
 
   private hello(extra: PsMap): void {
     this.expectState('NEGOTIATION');
     if (typeof extra.user_agent !== 'string') throw errors.requestInvalid('HELLO must carry a user_agent');
     if (!this.atLeast(5, 1)) {
-      if (!this.backend.authenticate(extra.scheme, extra.principal, extra.credentials)) throw errors.unauthorized();
+      if (!this.backend.authenticate(extra.scheme, extra.principal, extra.credentials))
+        throw errors.unauthorized();
       this.state = 'READY';
     } else this.state = 'AUTHENTICATION';
     const meta = psMap({ server: this.backend.agent, connection_id: `bolt-${this.id}` });
@@ -373,7 +413,8 @@ class Connection {
   }
 
   private logon(auth: PsMap): void {
-    if (!this.backend.authenticate(auth.scheme, auth.principal, auth.credentials)) throw errors.unauthorized();
+    if (!this.backend.authenticate(auth.scheme, auth.principal, auth.credentials))
+      throw errors.unauthorized();
     this.state = 'READY';
     this.success();
   }
@@ -429,7 +470,8 @@ class Connection {
     this.expectState('STREAMING', 'TX_STREAMING');
     const n = typeof extra.n === 'bigint' ? Number(extra.n) : -1;
     const qidRaw = typeof extra.qid === 'bigint' ? Number(extra.qid) : -1;
-    const res = qidRaw === -1 ? this.results[this.results.length - 1] : this.results.find((r) => r.qid === qidRaw);
+    const res =
+      qidRaw === -1 ? this.results[this.results.length - 1] : this.results.find((r) => r.qid === qidRaw);
     if (!res) throw errors.requestInvalid(`No open result with qid ${qidRaw}`);
     const records = res.outcome.records;
     const end = n < 0 || discard ? records.length : Math.min(records.length, res.pos + n);

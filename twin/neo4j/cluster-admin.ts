@@ -15,7 +15,14 @@ import type { ClusterModel, DbRec, Mode, ServerRec } from './cluster.js';
 import type { PsValue } from './packstream.js';
 import type { Row } from './cypher/eval.js';
 
-export const MOVE_COLUMNS = ['database', 'fromServerName', 'fromServerId', 'toServerName', 'toServerId', 'mode'];
+export const MOVE_COLUMNS = [
+  'database',
+  'fromServerName',
+  'fromServerId',
+  'toServerName',
+  'toServerId',
+  'mode',
+];
 
 export interface Move {
   db: DbRec;
@@ -48,7 +55,7 @@ function stringList(v: PsValue | undefined, what: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
     throw errors.invalidArguments(`${what} must be a list of strings`);
   }
-  return v as string[];
+  return v;
 }
 
 /** Applies ENABLE SERVER / ALTER SERVER options. */
@@ -56,7 +63,9 @@ function applyOptions(s: ServerRec, options: Record<string, PsValue> | null, rep
   if (!options) return;
   for (const k of Object.keys(options)) {
     if (!['modeConstraint', 'allowedDatabases', 'deniedDatabases', 'tags'].includes(k)) {
-      throw errors.invalidArguments(`Unrecognised option '${k}', expected modeConstraint, allowedDatabases, deniedDatabases or tags.`);
+      throw errors.invalidArguments(
+        `Unrecognised option '${k}', expected modeConstraint, allowedDatabases, deniedDatabases or tags.`,
+      );
     }
   }
   const allowed = stringList(options.allowedDatabases, 'allowedDatabases');
@@ -64,20 +73,27 @@ function applyOptions(s: ServerRec, options: Record<string, PsValue> | null, rep
   if (allowed.length && denied.length) {
     throw errors.invalidArguments('allowedDatabases and deniedDatabases are mutually exclusive.');
   }
-  const mode = options.modeConstraint;
-  if (mode !== undefined && mode !== null && !['PRIMARY', 'SECONDARY', 'NONE'].includes(String(mode).toUpperCase())) {
-    throw errors.invalidArguments(`modeConstraint must be PRIMARY, SECONDARY or NONE, got '${String(mode)}'.`);
+  const raw = options.modeConstraint;
+  const mode = typeof raw === 'string' ? raw.toUpperCase() : raw === undefined || raw === null ? null : '?';
+  if (mode !== null && !['PRIMARY', 'SECONDARY', 'NONE'].includes(mode)) {
+    throw errors.invalidArguments('modeConstraint must be PRIMARY, SECONDARY or NONE.');
   }
-  if (replace || mode !== undefined) s.modeConstraint = mode ? (String(mode).toUpperCase() as ServerRec['modeConstraint']) : 'NONE';
+  if (replace || raw !== undefined) s.modeConstraint = (mode ?? 'NONE') as ServerRec['modeConstraint'];
   if (replace || 'allowedDatabases' in options) s.allowedDatabases = allowed;
   if (replace || 'deniedDatabases' in options) s.deniedDatabases = denied;
   if (replace || 'tags' in options) s.tags = stringList(options.tags, 'tags');
 }
 
-export function enableServer(c: ClusterModel, nameOrId: string, options: Record<string, PsValue> | null): void {
+export function enableServer(
+  c: ClusterModel,
+  nameOrId: string,
+  options: Record<string, PsValue> | null,
+): void {
   const s = findServer(c, nameOrId);
   if (s.state === 'Deallocating' || s.state === 'Deallocated' || s.state === 'Dropped') {
-    throw errors.invalidArguments(`Server '${nameOrId}' is in state ${s.state} and can no longer be enabled.`);
+    throw errors.invalidArguments(
+      `Server '${nameOrId}' is in state ${s.state} and can no longer be enabled.`,
+    );
   }
   applyOptions(s, options, false);
   c.setState(s, 'Enabled');
@@ -98,7 +114,9 @@ export function cordonServer(c: ClusterModel, nameOrId: string): void {
 export function alterServer(c: ClusterModel, nameOrId: string, options: Record<string, PsValue>): void {
   const s = findServer(c, nameOrId);
   if (s.state === 'Free' || s.state === 'Dropped') {
-    throw errors.invalidArguments(`Server '${nameOrId}' is in state ${s.state}; only enabled servers can be altered.`);
+    throw errors.invalidArguments(
+      `Server '${nameOrId}' is in state ${s.state}; only enabled servers can be altered.`,
+    );
   }
   applyOptions(s, options, true);
   c.bumpSystem();
@@ -107,14 +125,21 @@ export function alterServer(c: ClusterModel, nameOrId: string, options: Record<s
 export function renameServer(c: ClusterModel, nameOrId: string, to: string): void {
   const s = findServer(c, nameOrId);
   for (const o of c.servers.values()) {
-    if (o !== s && (o.name === to || o.serverId === to)) throw errors.invalidArguments(`A server named '${to}' already exists.`);
+    if (o !== s && (o.name === to || o.serverId === to))
+      throw errors.invalidArguments(`A server named '${to}' already exists.`);
   }
   s.name = to;
   c.bumpSystem();
 }
 
 /** Picks a new host for `db` in `mode`, avoiding `exclude`; the least loaded first. */
-function pickHost(c: ClusterModel, db: DbRec, mode: Mode, exclude: Set<string>, planned: Map<string, number>): ServerRec | null {
+function pickHost(
+  c: ClusterModel,
+  db: DbRec,
+  mode: Mode,
+  exclude: Set<string>,
+  planned: Map<string, number>,
+): ServerRec | null {
   const eligible = [...c.servers.values()]
     .filter(
       (s) =>
@@ -132,7 +157,11 @@ function pickHost(c: ClusterModel, db: DbRec, mode: Mode, exclude: Set<string>, 
   return eligible[0] ?? null;
 }
 
-export function deallocate(c: ClusterModel, names: string[], dryRun: boolean): { columns: string[]; rows: Row[] } {
+export function deallocate(
+  c: ClusterModel,
+  names: string[],
+  dryRun: boolean,
+): { columns: string[]; rows: Row[] } {
   const servers = names.map((n) => findServer(c, n));
   const ids = new Set(servers.map((s) => s.serverId));
   for (const s of servers) {
@@ -148,7 +177,9 @@ export function deallocate(c: ClusterModel, names: string[], dryRun: boolean): {
       const mode = db.allocations.get(s.serverId);
       if (!mode) continue;
       if (db.requestedStatus !== 'online' || c.bestOnlineTx(db) === null) {
-        throw errors.invalidArguments(`Could not deallocate server(s) '${names.join("', '")}': database '${db.name}' is offline.`);
+        throw errors.invalidArguments(
+          `Could not deallocate server(s) '${names.join("', '")}': database '${db.name}' is offline.`,
+        );
       }
       if (mode === 'primary' && db.topology.primaries === 1) {
         throw errors.invalidArguments(
@@ -184,12 +215,19 @@ export function reallocate(c: ClusterModel, dryRun: boolean): { columns: string[
   for (const db of [...c.dbs.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     if (db.type === 'system') continue;
     for (;;) {
-      const hosts = [...db.allocations.keys()].map((id) => c.servers.get(id)).filter((s): s is ServerRec => !!s);
+      const hosts = [...db.allocations.keys()]
+        .map((id) => c.servers.get(id))
+        .filter((s): s is ServerRec => !!s);
       const busiest = hosts.sort((a, b) => (load.get(b.serverId) ?? 0) - (load.get(a.serverId) ?? 0))[0];
       if (!busiest) break;
       const mode = db.allocations.get(busiest.serverId) as Mode;
       const target = [...c.servers.values()]
-        .filter((s) => !db.allocations.has(s.serverId) && c.canHost(s, db.name) && (s.modeConstraint === 'NONE' || s.mode === mode))
+        .filter(
+          (s) =>
+            !db.allocations.has(s.serverId) &&
+            c.canHost(s, db.name) &&
+            (s.modeConstraint === 'NONE' || s.mode === mode),
+        )
         .sort((a, b) => (load.get(a.serverId) ?? 0) - (load.get(b.serverId) ?? 0))[0];
       if (!target || (load.get(busiest.serverId) ?? 0) - (load.get(target.serverId) ?? 0) <= 1) break;
       moves.push({ db, from: busiest, to: target, mode });
@@ -265,10 +303,18 @@ export function dropDatabase(c: ClusterModel, name: string, ifExists: boolean): 
   c.reconcile();
 }
 
-export function alterTopology(c: ClusterModel, name: string, topology: { primaries: number; secondaries: number | null }): void {
+export function alterTopology(
+  c: ClusterModel,
+  name: string,
+  topology: { primaries: number; secondaries: number | null },
+): void {
   const db = c.db(name.toLowerCase());
-  if (db.type === 'system') throw errors.invalidArguments('The topology of the system database cannot be altered.');
-  const want = { primaries: topology.primaries, secondaries: topology.secondaries ?? db.topology.secondaries };
+  if (db.type === 'system')
+    throw errors.invalidArguments('The topology of the system database cannot be altered.');
+  const want = {
+    primaries: topology.primaries,
+    secondaries: topology.secondaries ?? db.topology.secondaries,
+  };
   const next = new Map(db.allocations);
   for (const mode of ['primary', 'secondary'] as const) {
     const target = mode === 'primary' ? want.primaries : want.secondaries;
@@ -277,14 +323,20 @@ export function alterTopology(c: ClusterModel, name: string, topology: { primari
       const order = current
         .map((id) => c.servers.get(id))
         .filter((s): s is ServerRec => !!s)
-        .sort((a, b) => Number(b.state === 'Cordoned') - Number(a.state === 'Cordoned') || Number(a.running) - Number(b.running));
+        .sort(
+          (a, b) =>
+            Number(b.state === 'Cordoned') - Number(a.state === 'Cordoned') ||
+            Number(a.running) - Number(b.running),
+        );
       for (const s of order.slice(0, current.length - target)) next.delete(s.serverId);
     }
     for (let i = current.length; i < target; i++) {
       const probe: DbRec = { ...db, allocations: next };
       const host = pickHost(c, probe, mode, new Set(), new Map());
       if (!host) {
-        throw errors.invalidArguments(`Could not alter the topology of '${db.name}': not enough enabled servers to host ${target} ${mode === 'primary' ? 'primaries' : 'secondaries'}.`);
+        throw errors.invalidArguments(
+          `Could not alter the topology of '${db.name}': not enough enabled servers to host ${target} ${mode === 'primary' ? 'primaries' : 'secondaries'}.`,
+        );
       }
       next.set(host.serverId, mode);
     }
@@ -297,12 +349,18 @@ export function alterTopology(c: ClusterModel, name: string, topology: { primari
 
 export function startStopDatabase(c: ClusterModel, name: string, start: boolean): void {
   const db = c.db(name.toLowerCase());
-  if (db.type === 'system') throw errors.invalidArguments('The system database cannot be stopped or started.');
+  if (db.type === 'system')
+    throw errors.invalidArguments('The system database cannot be stopped or started.');
   db.requestedStatus = start ? 'online' : 'offline';
   if (!start) {
     for (const r of [...db.replicas.values()]) {
       const s = c.servers.get(r.serverId);
-      if (s?.running) s.volume?.setStore(db.name, { storeId: db.store.storeId, databaseId: db.store.databaseId, lastTx: r.lastTx });
+      if (s?.running)
+        s.volume?.setStore(db.name, {
+          storeId: db.store.storeId,
+          databaseId: db.store.databaseId,
+          lastTx: r.lastTx,
+        });
       c.p.clock.clearTimeout(r.timer ?? undefined);
       db.replicas.delete(r.serverId);
     }

@@ -55,7 +55,9 @@ export const SHOW_DATABASES_DEFAULT = [
   'constituents',
 ];
 /** SHOW DEFAULT/HOME DATABASE leave out `default` and `home`. */
-export const SHOW_SINGLE_DATABASE_DEFAULT = SHOW_DATABASES_DEFAULT.filter((c) => c !== 'default' && c !== 'home');
+export const SHOW_SINGLE_DATABASE_DEFAULT = SHOW_DATABASES_DEFAULT.filter(
+  (c) => c !== 'default' && c !== 'home',
+);
 
 export const SHOW_DATABASES_44_COLUMNS = [
   'name',
@@ -73,7 +75,18 @@ export const SHOW_DATABASES_44_COLUMNS = [
   'lastCommittedTxn',
   'replicationLag',
 ];
-export const SHOW_DATABASES_44_DEFAULT = ['name', 'aliases', 'access', 'address', 'role', 'requestedStatus', 'currentStatus', 'error', 'default', 'home'];
+export const SHOW_DATABASES_44_DEFAULT = [
+  'name',
+  'aliases',
+  'access',
+  'address',
+  'role',
+  'requestedStatus',
+  'currentStatus',
+  'error',
+  'default',
+  'home',
+];
 
 export const SHOW_SERVERS_COLUMNS = [
   'serverId',
@@ -165,7 +178,10 @@ export function showDatabasesRows(v: ViewContext): Row[] {
         ['currentPrimariesCount', BigInt(curP)],
         ['currentSecondariesCount', BigInt(curS)],
         ['requestedPrimariesCount', community || db.type === 'system' ? null : BigInt(db.topology.primaries)],
-        ['requestedSecondariesCount', community || db.type === 'system' ? null : BigInt(db.topology.secondaries)],
+        [
+          'requestedSecondariesCount',
+          community || db.type === 'system' ? null : BigInt(db.topology.secondaries),
+        ],
         ['creationTime', dateTime(db.creationTime)],
         ['lastStartTime', dateTime(db.lastStartTime)],
         ['lastStopTime', null],
@@ -177,7 +193,11 @@ export function showDatabasesRows(v: ViewContext): Row[] {
       ]);
       dbRows.push(row);
     }
-    dbRows.sort((a, b) => String(a.get('address') ?? '~').localeCompare(String(b.get('address') ?? '~')));
+    const addr = (r: Row): string => {
+      const v = r.get('address');
+      return typeof v === 'string' ? v : '~';
+    };
+    dbRows.sort((a, b) => addr(a).localeCompare(addr(b)));
     rows.push(...dbRows);
   }
   return rows;
@@ -188,7 +208,8 @@ export function showDatabasesRows44(v: ViewContext): Row[] {
   return showDatabasesRows(v).map((r) => {
     const role = r.get('role');
     const writer = r.get('writer') === true;
-    const role44 = role === 'unknown' ? 'unknown' : role === 'secondary' ? 'read_replica' : writer ? 'leader' : 'follower';
+    const role44 =
+      role === 'unknown' ? 'unknown' : role === 'secondary' ? 'read_replica' : writer ? 'leader' : 'follower';
     const out: Row = new Map();
     for (const col of SHOW_DATABASES_44_COLUMNS) {
       if (col === 'role') out.set(col, role44);
@@ -288,7 +309,12 @@ export function clusterOverview44(v: ViewContext): Row[] {
     for (const db of v.cluster.dbs.values()) {
       const r = db.replicas.get(s.serverId);
       if (!r) continue;
-      dbs[db.name] = r.mode === 'secondary' ? 'READ_REPLICA' : db.leader === s.serverId && r.status === 'online' ? 'LEADER' : 'FOLLOWER';
+      dbs[db.name] =
+        r.mode === 'secondary'
+          ? 'READ_REPLICA'
+          : db.leader === s.serverId && r.status === 'online'
+            ? 'LEADER'
+            : 'FOLLOWER';
     }
     const host = s.address.replace(/:\d+$/, '');
     rows.push(

@@ -22,7 +22,8 @@ import type { Rng } from '../core/rng.js';
 import type { WorldLog } from '../core/world-log.js';
 import { errors, Neo4jError } from './errors.js';
 import type { GraphOp, GraphReader } from './graph.js';
-import { MemberVolume, StoreLog } from './store.js';
+import type { MemberVolume } from './store.js';
+import { StoreLog } from './store.js';
 import { compareVersions, downgradeRefusal, incompatibility } from './versions.js';
 import type { Version } from './versions.js';
 
@@ -257,7 +258,12 @@ export class ClusterModel {
     this.formed = true;
     for (const s of this.servers.values()) if (s.running) this.setState(s, 'Enabled');
     const members = [...this.servers.values()].filter((s) => s.running);
-    this.createDb('system', 'system', { primaries: members.filter((s) => s.mode === 'primary').length, secondaries: 0 }, members);
+    this.createDb(
+      'system',
+      'system',
+      { primaries: members.filter((s) => s.mode === 'primary').length, secondaries: 0 },
+      members,
+    );
     const names = ['neo4j', ...this.p.initialDatabases.filter((d) => d !== 'neo4j' && d !== 'system')];
     for (const n of names) {
       const topo =
@@ -282,7 +288,12 @@ export class ClusterModel {
    * Creates a database allocated by topology over `candidates` (or adopts the most advanced store
    * found on the members' volumes, when the catalog is new but the volumes are not).
    */
-  createDb(name: string, type: 'system' | 'standard', topology: { primaries: number; secondaries: number }, candidates?: ServerRec[]): DbRec {
+  createDb(
+    name: string,
+    type: 'system' | 'standard',
+    topology: { primaries: number; secondaries: number },
+    candidates?: ServerRec[],
+  ): DbRec {
     let store: StoreLog | undefined;
     let bestLastTx = -1;
     let brandNew = false;
@@ -340,7 +351,11 @@ export class ClusterModel {
         for (const s of eligible.slice(0, want)) db.allocations.set(s.serverId, mode);
       }
     }
-    this.p.log.append('neo4j.database.created', { db: name, storeId: store.storeId, allocations: [...db.allocations.keys()] });
+    this.p.log.append('neo4j.database.created', {
+      db: name,
+      storeId: store.storeId,
+      allocations: [...db.allocations.keys()],
+    });
     return db;
   }
 
@@ -372,7 +387,12 @@ export class ClusterModel {
 
   setState(s: ServerRec, state: ServerState): void {
     if (s.state === state) return;
-    this.p.log.append('neo4j.server.state', { serverId: s.serverId, member: s.memberName, from: s.state, to: state });
+    this.p.log.append('neo4j.server.state', {
+      serverId: s.serverId,
+      member: s.memberName,
+      from: s.state,
+      to: state,
+    });
     s.state = state;
   }
 
@@ -406,7 +426,8 @@ export class ClusterModel {
         if (host?.running && db.replicas.get(id)?.status !== 'online') return;
       }
     }
-    for (const db of this.dbs.values()) if (db.type !== 'system' && (db.allocations.has(s.serverId) || db.replicas.has(s.serverId))) return;
+    for (const db of this.dbs.values())
+      if (db.type !== 'system' && (db.allocations.has(s.serverId) || db.replicas.has(s.serverId))) return;
     s.deallocating.clear();
     this.setState(s, 'Deallocated');
   }
@@ -422,7 +443,8 @@ export class ClusterModel {
   private reconcileDb(db: DbRec): void {
     // System copies run on every running server (Free and Dropped ones too).
     if (db.type === 'system') {
-      for (const s of this.servers.values()) if (!db.allocations.has(s.serverId)) db.allocations.set(s.serverId, s.mode);
+      for (const s of this.servers.values())
+        if (!db.allocations.has(s.serverId)) db.allocations.set(s.serverId, s.mode);
     }
     for (const [serverId, mode] of db.allocations) {
       const s = this.servers.get(serverId);
@@ -456,19 +478,35 @@ export class ClusterModel {
       const missed = Math.max(0, target - lastTx);
       const r: Replica = { serverId: s.serverId, mode, status: 'starting', lastTx, timer: null, since: now };
       db.replicas.set(s.serverId, r);
-      r.timer = this.p.clock.setTimeout(() => this.replicaReady(db.name, s.serverId), this.p.startDelayMs + this.p.catchUpPerTxMs * missed);
+      r.timer = this.p.clock.setTimeout(
+        () => this.replicaReady(db.name, s.serverId),
+        this.p.startDelayMs + this.p.catchUpPerTxMs * missed,
+      );
       return;
     }
     // No copy of this store (empty volume, or another store): copy it from an online copy, unless the
     // database is brand new and every copy starts empty.
     const fresh = db.brandNew && !db.everHadLeader;
-    const r: Replica = { serverId: s.serverId, mode, status: 'store copying', lastTx: fresh ? db.store.headTx : 0, timer: null, since: now };
+    const r: Replica = {
+      serverId: s.serverId,
+      mode,
+      status: 'store copying',
+      lastTx: fresh ? db.store.headTx : 0,
+      timer: null,
+      since: now,
+    };
     db.replicas.set(s.serverId, r);
     if (fresh) {
       // A brand-new database: every copy starts empty and online at once.
       r.status = 'online';
       this.persistReplica(db, s, r);
-      this.p.log.append('neo4j.database.online', { db: db.name, serverId: s.serverId, member: s.memberName, lastTx: r.lastTx, mode });
+      this.p.log.append('neo4j.database.online', {
+        db: db.name,
+        serverId: s.serverId,
+        member: s.memberName,
+        lastTx: r.lastTx,
+        mode,
+      });
     } else this.scheduleStoreCopy(db, r);
   }
 
@@ -505,7 +543,13 @@ export class ClusterModel {
     r.status = this.isAllocated(db, serverId) ? 'online' : 'deallocating';
     r.since = this.now();
     this.persistReplica(db, s, r);
-    this.p.log.append('neo4j.database.online', { db: db.name, serverId, member: s.memberName, lastTx: r.lastTx, mode: r.mode });
+    this.p.log.append('neo4j.database.online', {
+      db: db.name,
+      serverId,
+      member: s.memberName,
+      lastTx: r.lastTx,
+      mode: r.mode,
+    });
     this.reconcile();
   }
 
@@ -514,11 +558,19 @@ export class ClusterModel {
     db.replicas.delete(r.serverId);
     const s = this.servers.get(r.serverId);
     if (db.type !== 'system') s?.volume?.removeStore(db.name);
-    this.p.log.append('neo4j.database.deallocated', { db: db.name, serverId: r.serverId, member: s?.memberName });
+    this.p.log.append('neo4j.database.deallocated', {
+      db: db.name,
+      serverId: r.serverId,
+      member: s?.memberName,
+    });
   }
 
   private persistReplica(db: DbRec, s: ServerRec, r: Replica): void {
-    s.volume?.setStore(db.name, { storeId: db.store.storeId, databaseId: db.store.databaseId, lastTx: r.lastTx });
+    s.volume?.setStore(db.name, {
+      storeId: db.store.storeId,
+      databaseId: db.store.databaseId,
+      lastTx: r.lastTx,
+    });
   }
 
   // ---------------------------------------------------------------- leadership
@@ -566,11 +618,16 @@ export class ClusterModel {
         return;
       }
       if (problem === null && !q.ok) return this.schedule(db, 'step-down', this.p.electionTimeoutMs);
-      const delay = problem === 'down' ? this.p.electionTimeoutMs - (this.now() - (db.leaderLostAt ?? this.now())) : this.p.leaderTransferMs;
+      const delay =
+        problem === 'down'
+          ? this.p.electionTimeoutMs - (this.now() - (db.leaderLostAt ?? this.now()))
+          : this.p.leaderTransferMs;
       return this.schedule(db, 'elect', Math.max(0, delay));
     }
     if (!q.ok || this.candidates(db).length === 0) return;
-    const delay = db.everHadLeader ? this.p.electionTimeoutMs - (this.now() - (db.leaderLostAt ?? this.now())) : 0;
+    const delay = db.everHadLeader
+      ? this.p.electionTimeoutMs - (this.now() - (db.leaderLostAt ?? this.now()))
+      : 0;
     if (delay <= 0) return this.elect(db);
     this.schedule(db, 'elect', delay);
   }
@@ -584,7 +641,8 @@ export class ClusterModel {
       if (kind === 'step-down') {
         if (!this.quorum(db).ok && db.leader) this.loseLeader(db, 'lost its majority');
       } else {
-        if (db.leader && this.leaderProblem(db, db.leader) !== null) this.loseLeader(db, 'failed or handed over');
+        if (db.leader && this.leaderProblem(db, db.leader) !== null)
+          this.loseLeader(db, 'failed or handed over');
         if (!db.leader) this.elect(db);
       }
       this.reconcile();
@@ -594,7 +652,13 @@ export class ClusterModel {
 
   private loseLeader(db: DbRec, why: string): void {
     const s = db.leader ? this.servers.get(db.leader) : undefined;
-    this.p.log.append('neo4j.leader.lost', { db: db.name, serverId: db.leader, member: s?.memberName, term: db.term, why });
+    this.p.log.append('neo4j.leader.lost', {
+      db: db.name,
+      serverId: db.leader,
+      member: s?.memberName,
+      term: db.term,
+      why,
+    });
     db.leader = null;
     db.leaderLostAt = db.leaderLostAt ?? this.now();
   }
@@ -615,9 +679,12 @@ export class ClusterModel {
     if (!cands.length) return;
     const maxTx = Math.max(...cands.map((c) => c.r.lastTx));
     const upToDate = cands.filter((c) => c.r.lastTx === maxTx);
-    const leads = (s: ServerRec): number => [...this.dbs.values()].filter((d) => d.leader === s.serverId).length;
+    const leads = (s: ServerRec): number =>
+      [...this.dbs.values()].filter((d) => d.leader === s.serverId).length;
     const fewest = Math.min(...upToDate.map((c) => leads(c.s)));
-    const pool = upToDate.filter((c) => leads(c.s) === fewest).sort((a, b) => a.s.serverId.localeCompare(b.s.serverId));
+    const pool = upToDate
+      .filter((c) => leads(c.s) === fewest)
+      .sort((a, b) => a.s.serverId.localeCompare(b.s.serverId));
     const chosen = this.p.rng.pick(pool);
     if (maxTx < db.store.headTx) {
       const lost = db.store.truncate(maxTx);
@@ -627,7 +694,12 @@ export class ClusterModel {
     db.term++;
     db.leaderLostAt = null;
     db.everHadLeader = true;
-    this.p.log.append('neo4j.leader.elected', { db: db.name, serverId: chosen.s.serverId, member: chosen.s.memberName, term: db.term });
+    this.p.log.append('neo4j.leader.elected', {
+      db: db.name,
+      serverId: chosen.s.serverId,
+      member: chosen.s.memberName,
+      term: db.term,
+    });
   }
 
   // ---------------------------------------------------------------- data path
@@ -640,11 +712,13 @@ export class ClusterModel {
 
   /** The online copy a server reads from, or a DatabaseUnavailable/NotFound error. */
   readable(name: string, serverId: string): { db: DbRec; graph: GraphReader; replica: Replica } {
-    if (!this.formed) throw errors.databaseUnavailable(name, 'is unavailable: the cluster has not formed yet');
+    if (!this.formed)
+      throw errors.databaseUnavailable(name, 'is unavailable: the cluster has not formed yet');
     const db = this.db(name);
     const r = db.replicas.get(serverId);
     if (!r) {
-      if (db.allocations.has(serverId)) throw errors.databaseUnavailable(name, 'is not yet started on this server');
+      if (db.allocations.has(serverId))
+        throw errors.databaseUnavailable(name, 'is not yet started on this server');
       throw errors.databaseNotFound(name);
     }
     if (r.status !== 'online' && r.status !== 'deallocating') {

@@ -94,12 +94,21 @@ function boltPort(c: TaskContainerInfo, env: Record<string, string>): number {
   return mapping?.hostPort && mapping.hostPort > 0 ? mapping.hostPort : containerPort;
 }
 
-function pickVolume(task: TaskRuntimeInfo, c: TaskContainerInfo, memberName: string): TaskRuntimeInfo['attachedVolumes'][number] | null {
-  const mount = c.mountPoints.find((m) => m.containerPath === '/data' || m.containerPath.startsWith('/data/'));
+function pickVolume(
+  task: TaskRuntimeInfo,
+  c: TaskContainerInfo,
+  memberName: string,
+): TaskRuntimeInfo['attachedVolumes'][number] | null {
+  const mount = c.mountPoints.find(
+    (m) => m.containerPath === '/data' || m.containerPath.startsWith('/data/'),
+  );
   const hostPath = mount ? task.volumes[mount.sourceVolume]?.hostSourcePath : undefined;
   if (hostPath) {
     const byPath = task.attachedVolumes.find(
-      (v) => hostPath.includes(v.volumeId) || hostPath.includes(v.device) || hostPath.includes(v.device.replace('/dev/', '')),
+      (v) =>
+        hostPath.includes(v.volumeId) ||
+        hostPath.includes(v.device) ||
+        hostPath.includes(v.device.replace('/dev/', '')),
     );
     if (byPath) return byPath;
   }
@@ -124,7 +133,11 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
   const isNeo4j = opts.isNeo4jContainer ?? ((c: TaskContainerInfo) => parseImage(c.image) !== null);
   const healthEvery = opts.healthIntervalMs ?? 1000;
 
-  const clusterFor = (arn: string, env: Record<string, string>, edition: 'enterprise' | 'community'): ClusterModel => {
+  const clusterFor = (
+    arn: string,
+    env: Record<string, string>,
+    edition: 'enterprise' | 'community',
+  ): ClusterModel => {
     let c = clusters.get(arn);
     if (c) return c;
     const minPrimaries = Number(env.NEO4J_dbms_cluster_minimum__initial__system__primaries__count ?? '3');
@@ -146,7 +159,8 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         primaries: Number(env.NEO4J_initial_dbms_default__primaries__count ?? '1') || 1,
         secondaries: Number(env.NEO4J_initial_dbms_default__secondaries__count ?? '0') || 0,
       },
-      autoEnableFreeServers: (env.NEO4J_initial_dbms_automatically__enable__free__servers ?? '').toLowerCase() === 'true',
+      autoEnableFreeServers:
+        (env.NEO4J_initial_dbms_automatically__enable__free__servers ?? '').toLowerCase() === 'true',
     };
     c = new ClusterModel(params);
     clusters.set(arn, c);
@@ -174,7 +188,9 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
   };
 
   const memberName = (task: TaskRuntimeInfo, env: Record<string, string>): string =>
-    env.NEO4J_ECS_MEMBER ?? (task.group ? task.group.replace(/^service:/, '') + '/' : '') + (task.taskArn.split('/').pop() ?? task.taskArn);
+    env.NEO4J_ECS_MEMBER ??
+    (task.group ? task.group.replace(/^service:/, '') + '/' : '') +
+      (task.taskArn.split('/').pop() ?? task.taskArn);
 
   return {
     async onTaskStarted(task, control) {
@@ -188,13 +204,22 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         return;
       }
       if (image.edition === 'enterprise' && !/^(yes|eval)$/i.test(env.NEO4J_ACCEPT_LICENSE_AGREEMENT ?? '')) {
-        opts.log.append('neo4j.member.refused', { member: name, taskArn: task.taskArn, reason: 'licence agreement not accepted' });
+        opts.log.append('neo4j.member.refused', {
+          member: name,
+          taskArn: task.taskArn,
+          reason: 'licence agreement not accepted',
+        });
         control.exit(1, 'Neo4j Enterprise requires NEO4J_ACCEPT_LICENSE_AGREEMENT=yes');
         return;
       }
       const auth = env.NEO4J_AUTH ?? 'neo4j/neo4j';
       const slash = auth.indexOf('/');
-      const [user, password] = auth === 'none' ? ['neo4j', ''] : slash > 0 ? [auth.slice(0, slash), auth.slice(slash + 1)] : ['neo4j', auth];
+      const [user, password] =
+        auth === 'none'
+          ? ['neo4j', '']
+          : slash > 0
+            ? [auth.slice(0, slash), auth.slice(slash + 1)]
+            : ['neo4j', auth];
       const cluster = clusterFor(task.clusterArn, env, image.edition);
       const vol = pickVolume(task, container, name);
       if (!vol) opts.log.append('neo4j.member.no-volume', { member: name, taskArn: task.taskArn });
@@ -207,11 +232,18 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         edition: image.edition,
         user,
         password,
-        volume: vol ? vol.data : new Map(),
+        volume: vol ? vol.data : new Map<string, string>(),
         cluster,
         log: opts.log,
       });
-      const r: Running = { task, member, control, volumeId: vol?.volumeId ?? null, health: null, lastHealth: '' };
+      const r: Running = {
+        task,
+        member,
+        control,
+        volumeId: vol?.volumeId ?? null,
+        health: null,
+        lastHealth: '',
+      };
       running.set(task.taskArn, r);
       try {
         await member.start();

@@ -103,16 +103,10 @@ export const errors = {
     new Neo4jError('Neo.ClientError.Statement.AccessMode', 'Writing in read access mode not allowed.'),
 
   databaseNotFound: (db: string): Neo4jError =>
-    new Neo4jError(
-      'Neo.ClientError.Database.DatabaseNotFound',
-      `Graph not found: ${db}`,
-    ),
+    new Neo4jError('Neo.ClientError.Database.DatabaseNotFound', `Graph not found: ${db}`),
 
   databaseUnavailable: (db: string, why = 'is unavailable'): Neo4jError =>
-    new Neo4jError(
-      'Neo.TransientError.General.DatabaseUnavailable',
-      `Database '${db}' ${why}.`,
-    ),
+    new Neo4jError('Neo.TransientError.General.DatabaseUnavailable', `Database '${db}' ${why}.`),
 
   existingDatabase: (db: string): Neo4jError =>
     new Neo4jError(

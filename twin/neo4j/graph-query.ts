@@ -6,8 +6,8 @@ import { errors } from './errors.js';
 import { isPsMap, psMap } from './packstream.js';
 import type { PsMap, PsValue } from './packstream.js';
 import type { GNode, TxGraph } from './graph.js';
-import { Evaluator, NodeRef, equals, toProperty } from './cypher/eval.js';
-import type { Row, Val } from './cypher/eval.js';
+import { NodeRef, equals, toProperty } from './cypher/eval.js';
+import type { Row, Val, Evaluator } from './cypher/eval.js';
 import type { Clause, Expr, NodePattern } from './cypher/ast.js';
 
 export function isWriteQuery(clauses: Clause[]): boolean {
@@ -63,7 +63,7 @@ export class GraphQuery {
   }
 
   run(clauses: Clause[]): GraphQueryResult {
-    let rows: Row[] = [new Map()];
+    let rows: Row[] = [new Map<string, Val>()];
     let result: GraphQueryResult = { columns: [], rows: [] };
     for (const c of clauses) {
       switch (c.k) {
@@ -74,7 +74,8 @@ export class GraphQuery {
           rows = rows.map((r) => {
             const next = new Map(r);
             for (const p of c.patterns) {
-              if (p.variable && next.has(p.variable)) throw errors.syntax(p.variable, `Variable \`${p.variable}\` already declared`);
+              if (p.variable && next.has(p.variable))
+                throw errors.syntax(p.variable, `Variable \`${p.variable}\` already declared`);
               const n = this.g.create(p.labels, this.propsOf(p, next));
               if (p.variable) next.set(p.variable, this.ref(n));
             }
@@ -85,7 +86,9 @@ export class GraphQuery {
           const out: Row[] = [];
           for (const r of rows) {
             const found = this.matchPattern(c.pattern, r);
-            const nodes = found.length ? found : [this.g.create(c.pattern.labels, this.propsOf(c.pattern, r))];
+            const nodes = found.length
+              ? found
+              : [this.g.create(c.pattern.labels, this.propsOf(c.pattern, r))];
             for (const n of nodes) {
               const next = new Map(r);
               if (c.pattern.variable) next.set(c.pattern.variable, this.ref(n));
@@ -96,25 +99,7 @@ export class GraphQuery {
           break;
         }
         case 'set':
-          for (const r of rows) {
-            for (const it of c.items) {
-              const target = r.get(it.variable);
-              if (target === undefined) throw errors.syntax(it.variable, `Variable \`${it.variable}\` not defined`);
-              if (target === null) continue;
-              if (!(target instanceof NodeRef)) throw errors.typeError(`Variable \`${it.variable}\` is not a node`);
-              const v = this.ev.eval(it.value, r);
-              if (it.key !== null) {
-                this.g.setProps(target.node.id, psMap({ [it.key]: toProperty(v, it.key) }), false);
-              } else {
-                if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof NodeRef) {
-                  throw errors.typeError('SET with = or += expects a map');
-                }
-                const m = psMap();
-                for (const [k, x] of Object.entries(v as Record<string, Val>)) m[k] = toProperty(x, k);
-                this.g.setProps(target.node.id, m, !it.merge);
-              }
-            }
-          }
+          for (const r of rows) for (const it of c.items) this.applySet(r, it);
           break;
         case 'delete':
           for (const r of rows) {
@@ -150,6 +135,24 @@ export class GraphQuery {
       }
     }
     return result;
+  }
+
+  private applySet(r: Row, it: { variable: string; key: string | null; value: Expr; merge: boolean }): void {
+    const target = r.get(it.variable);
+    if (target === undefined) throw errors.syntax(it.variable, `Variable \`${it.variable}\` not defined`);
+    if (target === null) return;
+    if (!(target instanceof NodeRef)) throw errors.typeError(`Variable \`${it.variable}\` is not a node`);
+    const v = this.ev.eval(it.value, r);
+    if (it.key !== null) {
+      this.g.setProps(target.node.id, psMap({ [it.key]: toProperty(v, it.key) }), false);
+      return;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof NodeRef) {
+      throw errors.typeError('SET with = or += expects a map');
+    }
+    const m = psMap();
+    for (const [k, x] of Object.entries(v as Record<string, Val>)) m[k] = toProperty(x, k);
+    this.g.setProps(target.node.id, m, !it.merge);
   }
 
   private match(rows: Row[], patterns: NodePattern[], where: Expr | null, optional: boolean): Row[] {

@@ -75,8 +75,13 @@ export class Graph implements GraphReader {
     for (const item of v) {
       if (!Array.isArray(item)) throw new Error('corrupt graph snapshot');
       const [id, labels, props] = item;
-      if (typeof id !== 'bigint' || !Array.isArray(labels) || !isPsMap(props)) throw new Error('corrupt graph snapshot');
-      g.byId.set(Number(id), { id: Number(id), labels: labels.filter((l): l is string => typeof l === 'string'), props });
+      if (typeof id !== 'bigint' || !Array.isArray(labels) || !isPsMap(props))
+        throw new Error('corrupt graph snapshot');
+      g.byId.set(Number(id), {
+        id: Number(id),
+        labels: labels.filter((l): l is string => typeof l === 'string'),
+        props,
+      });
     }
     return g;
   }

@@ -104,7 +104,9 @@ function validate(opts: StartClusterOptions): void {
   if (opts.secondaries !== undefined) count(opts.secondaries, 'secondaries', 0);
   for (const d of opts.databases ?? []) {
     if (!DB_NAME.test(d) || d.toLowerCase() === 'system') {
-      throw new RangeError(`invalid database name '${d}': use 3 to 63 letters, digits, dots and dashes, starting with a letter`);
+      throw new RangeError(
+        `invalid database name '${d}': use 3 to 63 letters, digits, dots and dashes, starting with a letter`,
+      );
     }
   }
   if (opts.edition === 'community' && (opts.primaries !== 1 || (opts.secondaries ?? 0) > 0)) {
@@ -113,11 +115,19 @@ function validate(opts: StartClusterOptions): void {
   if (opts.port !== undefined && (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)) {
     throw new RangeError(`port must be 0..65535, got ${String(opts.port)}`);
   }
-  for (const k of ['electionTimeoutMs', 'leaderTransferMs', 'startDelayMs', 'catchUpPerTxMs', 'storeCopyMs'] as const) {
+  for (const k of [
+    'electionTimeoutMs',
+    'leaderTransferMs',
+    'startDelayMs',
+    'catchUpPerTxMs',
+    'storeCopyMs',
+  ] as const) {
     const v = opts[k];
-    if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new RangeError(`${k} must be a non-negative number, got ${String(v)}`);
+    if (v !== undefined && (!Number.isFinite(v) || v < 0))
+      throw new RangeError(`${k} must be a non-negative number, got ${String(v)}`);
   }
-  if (opts.password !== undefined && opts.password.length === 0) throw new RangeError('password must not be empty');
+  if (opts.password !== undefined && opts.password.length === 0)
+    throw new RangeError('password must not be empty');
 }
 
 /** A random loopback base so concurrent test processes do not collide on 127.x.y.z:7687. */

@@ -78,12 +78,14 @@ export class SimMember {
 
   /** Replaces the data volume (e.g. a new, empty EBS volume) while stopped. */
   attachVolume(data: Map<string, string>): void {
-    if (this.state === 'running') throw new Error(`member ${this.name} is running; stop it before swapping its volume`);
+    if (this.state === 'running')
+      throw new Error(`member ${this.name} is running; stop it before swapping its volume`);
     this.volume = new MemberVolume(data);
   }
 
   setVersion(version: string): void {
-    if (this.state === 'running') throw new Error(`member ${this.name} is running; stop it before changing its version`);
+    if (this.state === 'running')
+      throw new Error(`member ${this.name} is running; stop it before changing its version`);
     this.version = parseVersion(version);
   }
 
@@ -132,7 +134,12 @@ export class SimMember {
       this.bolt = null;
       this.state = 'refused';
       this.refusal = e instanceof Neo4jError ? e.message : String(e);
-      this.o.log.append('neo4j.member.refused', { member: this.name, serverId: id, version: this.version.text, reason: this.refusal });
+      this.o.log.append('neo4j.member.refused', {
+        member: this.name,
+        serverId: id,
+        version: this.version.text,
+        reason: this.refusal,
+      });
       throw new MemberRefusedError(this.name, this.refusal);
     }
     this.state = 'running';

@@ -120,7 +120,14 @@ class ByteWriter {
   }
 }
 
-function writeSize(w: ByteWriter, size: number, tiny: number | null, m8: number, m16: number, m32: number): void {
+function writeSize(
+  w: ByteWriter,
+  size: number,
+  tiny: number | null,
+  m8: number,
+  m16: number,
+  m32: number,
+): void {
   if (tiny !== null && size < 16) w.u8(tiny | size);
   else if (size <= 0xff) {
     w.u8(m8);
@@ -168,8 +175,12 @@ function writeValue(w: ByteWriter, v: PsValue, depth: number): void {
       writeSize(w, b.length, 0x80, 0xd0, 0xd1, 0xd2);
       return w.bytes(b);
     }
-    default:
+    case 'object':
       break;
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      throw new PackStreamError(`cannot encode a ${typeof v}`);
   }
   if (v instanceof Uint8Array) {
     writeSize(w, v.length, null, 0xcc, 0xcd, 0xce);

@@ -71,7 +71,10 @@ export function bookmarkFor(db: string, txId: number): string {
   return `FB:sim:${db}:${txId}`;
 }
 
-function statsMap(s: { nodesCreated: number; nodesDeleted: number; propertiesSet: number; labelsAdded: number }, systemUpdates = 0): PsMap {
+function statsMap(
+  s: { nodesCreated: number; nodesDeleted: number; propertiesSet: number; labelsAdded: number },
+  systemUpdates = 0,
+): PsMap {
   const m = psMap();
   const any = s.nodesCreated + s.nodesDeleted + s.propertiesSet + s.labelsAdded > 0;
   if (any) m['contains-updates'] = true;
@@ -106,14 +109,16 @@ export class QueryEngine {
   }
   private self(): ServerRec {
     const s = this.c.servers.get(this.m.serverId);
-    if (!s) throw errors.databaseUnavailable('system', 'is unavailable: this server is not part of the cluster');
+    if (!s)
+      throw errors.databaseUnavailable('system', 'is unavailable: this server is not part of the cluster');
     return s;
   }
   private view(): ViewContext {
     return { cluster: this.c, edition: this.m.edition, self: this.self() };
   }
   private requireFormed(): void {
-    if (!this.c.formed) throw errors.databaseUnavailable('system', 'is unavailable: the cluster has not formed yet');
+    if (!this.c.formed)
+      throw errors.databaseUnavailable('system', 'is unavailable: the cluster has not formed yet');
   }
 
   private evaluator(params: PsMap): Evaluator {
@@ -162,14 +167,29 @@ export class QueryEngine {
         if (this.is44) throw errors.syntax(query, "Invalid input 'SERVERS'");
         if (this.m.edition === 'community') throw errors.unsupportedShowServers(query.trim());
         this.requireFormed();
-        const out = this.applyTail(SHOW_SERVERS_COLUMNS, SHOW_SERVERS_DEFAULT, showServersRows(this.view()), stmt.tail, ev);
+        const out = this.applyTail(
+          SHOW_SERVERS_COLUMNS,
+          SHOW_SERVERS_DEFAULT,
+          showServersRows(this.view()),
+          stmt.tail,
+          ev,
+        );
         return sys(out.columns, out.rows);
       }
       case 'call':
         return this.call(stmt, ev, sys, target);
       case 'query':
         return this.graph(stmt, ev, target, mode, tx);
-      default:
+      case 'enableServer':
+      case 'alterServer':
+      case 'renameServer':
+      case 'dropServer':
+      case 'deallocate':
+      case 'reallocate':
+      case 'createDatabase':
+      case 'dropDatabase':
+      case 'alterDatabaseTopology':
+      case 'startStopDatabase':
         return this.administration(query, stmt, ev, sys);
     }
   }
@@ -197,7 +217,13 @@ export class QueryEngine {
   }
 
   /** YIELD / ORDER BY / SKIP / LIMIT / WHERE / RETURN after SHOW and CALL. */
-  private applyTail(all: string[], defaults: string[], source: Row[], tail: ShowTail, ev: Evaluator): { columns: string[]; rows: Row[] } {
+  private applyTail(
+    all: string[],
+    defaults: string[],
+    source: Row[],
+    tail: ShowTail,
+    ev: Evaluator,
+  ): { columns: string[]; rows: Row[] } {
     let columns = defaults;
     let rows = source;
     if (tail.yieldStar) columns = all;
@@ -232,7 +258,13 @@ export class QueryEngine {
       'dbms.components': {
         columns: ['name', 'versions', 'edition'],
         enterprise: false,
-        run: () => [new Map<string, Val>([['name', 'Neo4j Kernel'], ['versions', [this.m.version.text]], ['edition', this.m.edition]])],
+        run: () => [
+          new Map<string, Val>([
+            ['name', 'Neo4j Kernel'],
+            ['versions', [this.m.version.text]],
+            ['edition', this.m.edition],
+          ]),
+        ],
       },
       'dbms.routing.getRoutingTable': {
         columns: ['ttl', 'servers'],
@@ -254,7 +286,16 @@ export class QueryEngine {
         },
       },
       'dbms.listConfig': {
-        columns: ['name', 'description', 'value', 'dynamic', 'defaultValue', 'startupValue', 'explicitlySet', 'validValues'],
+        columns: [
+          'name',
+          'description',
+          'value',
+          'dynamic',
+          'defaultValue',
+          'startupValue',
+          'explicitlySet',
+          'validValues',
+        ],
         enterprise: false,
         run: (args) => {
           const search = typeof args[0] === 'string' ? args[0].toLowerCase() : '';
@@ -299,15 +340,20 @@ export class QueryEngine {
         minMinor5: 24,
         run: (args) => {
           const list = args[0] ?? [];
-          if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw errors.typeError('Expected a list of database names');
-          return statusCheckRows(this.view(), list as string[]);
+          if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+            throw errors.typeError('Expected a list of database names');
+          return statusCheckRows(this.view(), list);
         },
       },
       'dbms.cluster.role': {
         columns: ['role'],
         enterprise: true,
         only44: true,
-        run: (args) => [new Map<string, Val>([['role', clusterRole44(this.view(), typeof args[0] === 'string' ? args[0] : 'neo4j')]])],
+        run: (args) => [
+          new Map<string, Val>([
+            ['role', clusterRole44(this.view(), typeof args[0] === 'string' ? args[0] : 'neo4j')],
+          ]),
+        ],
       },
       'dbms.cluster.overview': {
         columns: ['id', 'addresses', 'databases', 'groups'],
@@ -322,19 +368,39 @@ export class QueryEngine {
     const dbArg = args[1];
     const name = typeof dbArg === 'string' ? dbArg.toLowerCase() : target === 'system' ? 'neo4j' : target;
     const [ttl, servers] = routingTableValue(routingTable(this.c, name));
-    return [new Map<string, Val>([['ttl', ttl ?? null], ['servers', servers ?? null]])];
+    return [
+      new Map<string, Val>([
+        ['ttl', ttl ?? null],
+        ['servers', servers ?? null],
+      ]),
+    ];
   }
 
-  private call(stmt: Extract<Statement, { k: 'call' }>, ev: Evaluator, sys: (f: string[], r: Row[], u?: number) => Outcome, target: string): Outcome {
+  private call(
+    stmt: Extract<Statement, { k: 'call' }>,
+    ev: Evaluator,
+    sys: (f: string[], r: Row[], u?: number) => Outcome,
+    target: string,
+  ): Outcome {
     const proc = this.procedures(target)[stmt.proc];
     const available =
       proc &&
       !(proc.enterprise && this.m.edition === 'community') &&
       !(proc.only44 === true && !this.is44) &&
       !(proc.only44 === false && this.is44) &&
-      !(proc.minMinor5 !== undefined && !this.m.version.calver && this.m.version.major === 5 && this.m.version.minor < proc.minMinor5);
+      !(
+        proc.minMinor5 !== undefined &&
+        !this.m.version.calver &&
+        this.m.version.major === 5 &&
+        this.m.version.minor < proc.minMinor5
+      );
     if (!proc || !available) throw errors.procedureNotFound(stmt.proc);
-    if (stmt.proc !== 'dbms.components' && stmt.proc !== 'dbms.listConfig' && stmt.proc !== 'dbms.setConfigValue') this.requireFormed();
+    if (
+      stmt.proc !== 'dbms.components' &&
+      stmt.proc !== 'dbms.listConfig' &&
+      stmt.proc !== 'dbms.setConfigValue'
+    )
+      this.requireFormed();
     const args = stmt.args.map((a) => ev.eval(a, new Map()));
     const rows = proc.run(args);
     const out = this.applyTail(proc.columns, proc.columns, rows, stmt.tail, ev);
@@ -343,9 +409,22 @@ export class QueryEngine {
     return outcome;
   }
 
-  private administration(query: string, stmt: Statement, ev: Evaluator, sys: (f: string[], r: Row[], u?: number) => Outcome): Outcome {
-    const serverCommand = ['enableServer', 'alterServer', 'renameServer', 'dropServer', 'deallocate', 'reallocate'].includes(stmt.k);
-    if (this.is44 && serverCommand) throw errors.syntax(query, `Invalid input '${query.trim().split(/\s+/)[0] ?? ''}'`);
+  private administration(
+    query: string,
+    stmt: Statement,
+    ev: Evaluator,
+    sys: (f: string[], r: Row[], u?: number) => Outcome,
+  ): Outcome {
+    const serverCommand = [
+      'enableServer',
+      'alterServer',
+      'renameServer',
+      'dropServer',
+      'deallocate',
+      'reallocate',
+    ].includes(stmt.k);
+    if (this.is44 && serverCommand)
+      throw errors.syntax(query, `Invalid input '${query.trim().split(/\s+/)[0] ?? ''}'`);
     if (this.m.edition === 'community') throw errors.unsupportedAdministration(query.trim());
     this.requireFormed();
     const str = (e: Parameters<Evaluator['eval']>[0], what: string): string => {
@@ -356,7 +435,8 @@ export class QueryEngine {
     const options = (e: Parameters<Evaluator['eval']>[0] | null): Record<string, PsValue> | null => {
       if (!e) return null;
       const v = ev.eval(e, new Map());
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw errors.typeError('OPTIONS must be a map');
+      if (v === null || typeof v !== 'object' || Array.isArray(v))
+        throw errors.typeError('OPTIONS must be a map');
       return v as Record<string, PsValue>;
     };
     switch (stmt.k) {
@@ -385,7 +465,13 @@ export class QueryEngine {
         return sys(out.columns, out.rows, stmt.dryRun ? 0 : 1);
       }
       case 'createDatabase':
-        admin.createDatabase(this.c, str(stmt.name, 'the database name'), stmt.topology, stmt.ifNotExists, stmt.orReplace);
+        admin.createDatabase(
+          this.c,
+          str(stmt.name, 'the database name'),
+          stmt.topology,
+          stmt.ifNotExists,
+          stmt.orReplace,
+        );
         return sys([], [], 1);
       case 'dropDatabase':
         admin.dropDatabase(this.c, str(stmt.name, 'the database name'), stmt.ifExists);
@@ -396,7 +482,10 @@ export class QueryEngine {
       case 'startStopDatabase':
         admin.startStopDatabase(this.c, str(stmt.name, 'the database name'), stmt.start);
         return sys([], [], 1);
-      default:
+      case 'call':
+      case 'query':
+      case 'showDatabases':
+      case 'showServers':
         throw errors.syntax(query, 'Invalid input');
     }
   }
@@ -418,7 +507,13 @@ export class QueryEngine {
     return bookmarkFor(tx.db, db?.replicas.get(this.m.serverId)?.lastTx ?? db?.store.headTx ?? 0);
   }
 
-  private graph(stmt: Extract<Statement, { k: 'query' }>, ev: Evaluator, db: string, mode: 'r' | 'w', tx: TxState | null): Outcome {
+  private graph(
+    stmt: Extract<Statement, { k: 'query' }>,
+    ev: Evaluator,
+    db: string,
+    mode: 'r' | 'w',
+    tx: TxState | null,
+  ): Outcome {
     const writes = isWriteQuery(stmt.clauses);
     const touchesGraph = stmt.clauses.some((c) => c.k === 'match' || c.k === 'create' || c.k === 'merge');
     if (db === 'system' && touchesGraph) {
@@ -436,7 +531,10 @@ export class QueryEngine {
     let g: TxGraph;
     if (tx?.graph) g = tx.graph;
     else {
-      const base = db === 'system' ? { nodes: () => [], get: () => undefined } : this.c.readable(db, this.m.serverId).graph;
+      const base =
+        db === 'system'
+          ? { nodes: () => [], get: () => undefined }
+          : this.c.readable(db, this.m.serverId).graph;
       g = new TxGraph(base, () => this.c.allocateNodeId(db));
       if (tx) tx.graph = g;
     }

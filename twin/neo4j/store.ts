@@ -44,7 +44,8 @@ export class MemberVolume {
     if (!raw) return undefined;
     try {
       const v = JSON.parse(raw) as Partial<StoreRecord>;
-      if (typeof v.storeId !== 'string' || typeof v.databaseId !== 'string' || typeof v.lastTx !== 'number') return undefined;
+      if (typeof v.storeId !== 'string' || typeof v.databaseId !== 'string' || typeof v.lastTx !== 'number')
+        return undefined;
       return { storeId: v.storeId, databaseId: v.databaseId, lastTx: v.lastTx };
     } catch {
       return undefined;

@@ -33,9 +33,26 @@ export type BoltVersion = readonly [number, number];
 
 /** Bolt versions a server offers, highest first (5.26: 5.8–5.6, 5.4–5.0, 4.4–4.0 [real]). */
 export function boltVersionsFor(v: Version): BoltVersion[] {
-  if (v.major === 4) return [[4, 4], [4, 3], [4, 2], [4, 1], [4, 0]];
+  if (v.major === 4)
+    return [
+      [4, 4],
+      [4, 3],
+      [4, 2],
+      [4, 1],
+      [4, 0],
+    ];
   const out: BoltVersion[] = [];
-  const max5 = v.calver ? 8 : v.minor >= 26 ? 8 : v.minor >= 23 ? 7 : v.minor >= 13 ? 4 : v.minor >= 7 ? 2 : 0;
+  const max5 = v.calver
+    ? 8
+    : v.minor >= 26
+      ? 8
+      : v.minor >= 23
+        ? 7
+        : v.minor >= 13
+          ? 4
+          : v.minor >= 7
+            ? 2
+            : 0;
   for (let m = max5; m >= 0; m--) if (m !== 5) out.push([5, m]);
   for (let m = 4; m >= 0; m--) out.push([4, m]);
   return out;
@@ -62,7 +79,10 @@ export function incompatibility(joining: Version, other: Version): string | null
 /** Why `joining` may not join a cluster whose `system` database is at `systemVersion`, or null. */
 export function downgradeRefusal(joining: Version, systemVersion: Version | null): string | null {
   if (!systemVersion) return null;
-  if (joining.major < systemVersion.major || (joining.major === systemVersion.major && joining.minor < systemVersion.minor)) {
+  if (
+    joining.major < systemVersion.major ||
+    (joining.major === systemVersion.major && joining.minor < systemVersion.minor)
+  ) {
     return `Neo4j ${joining.text} cannot join: the cluster's system database was already upgraded to ${systemVersion.major}.${systemVersion.minor}, and downgrades are not supported`;
   }
   return null;

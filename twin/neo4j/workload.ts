@@ -57,13 +57,18 @@ export interface Workload {
 }
 
 function errorCode(e: unknown): string {
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+  if (e && typeof e === 'object' && 'code' in e && typeof e.code === 'string') {
     return (e as { code: string }).code;
   }
   return e instanceof Error ? e.name : 'Error';
 }
 
-export function summarise(samples: readonly WorkloadSample[], databases: string[], from: number, to: number): WorkloadReport {
+export function summarise(
+  samples: readonly WorkloadSample[],
+  databases: string[],
+  from: number,
+  to: number,
+): WorkloadReport {
   const out: Record<string, DatabaseAvailability> = {};
   for (const db of databases) {
     const mine = samples.filter((s) => s.db === db);
@@ -91,7 +96,8 @@ export function summarise(samples: readonly WorkloadSample[], databases: string[
 }
 
 export function startWorkload(opts: WorkloadOptions): Workload {
-  if (!/^neo4j(\+s|\+ssc)?:\/\//.test(opts.url)) throw new RangeError(`the workload needs a neo4j:// routing URL, got '${opts.url}'`);
+  if (!/^neo4j(\+s|\+ssc)?:\/\//.test(opts.url))
+    throw new RangeError(`the workload needs a neo4j:// routing URL, got '${opts.url}'`);
   if (!opts.databases.length) throw new RangeError('the workload needs at least one database');
   const interval = opts.intervalMs ?? 200;
   if (!(interval > 0)) throw new RangeError(`intervalMs must be > 0, got ${String(opts.intervalMs)}`);
@@ -114,11 +120,17 @@ export function startWorkload(opts: WorkloadOptions): Workload {
     const session = driver.session({ database: db, defaultAccessMode: neo4j.session.WRITE });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const write = session.run(`CREATE (:${label} {seq: $seq, at: $at})`, { seq: neo4j.int(seq++), at: neo4j.int(t) });
+      const write = session.run(`CREATE (:${label} {seq: $seq, at: $at})`, {
+        seq: neo4j.int(seq++),
+        at: neo4j.int(t),
+      });
       await Promise.race([
         write,
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(Object.assign(new Error('write timed out'), { code: 'Timeout' })), timeout);
+          timer = setTimeout(
+            () => reject(Object.assign(new Error('write timed out'), { code: 'Timeout' })),
+            timeout,
+          );
         }),
       ]);
       samples.push({ t, db, ok: true });

@@ -27,13 +27,17 @@ function health(m: MemberView): string {
 
 export function renderClusterView(v: ClusterView): string[] {
   const out: string[] = [];
-  out.push(`Neo4j cluster probed at ${v.probedAt}${v.dialect ? ` (${v.dialect} dialect, via ${v.source ?? '-'})` : ''}`);
+  out.push(
+    `Neo4j cluster probed at ${v.probedAt}${v.dialect ? ` (${v.dialect} dialect, via ${v.source ?? '-'})` : ''}`,
+  );
   out.push('');
   out.push(
     ...table(
       ['MEMBER', 'ROLE', 'VERSION', 'HEALTH', 'STATE', 'CAUGHT-UP', 'NOTES'],
       v.members.map((m) => {
-        const notes = [leads(m), m.readOnly ? 'read-only' : '', m.store.lost ? 'STORE LOST' : ''].filter(Boolean);
+        const notes = [leads(m), m.readOnly ? 'read-only' : '', m.store.lost ? 'STORE LOST' : ''].filter(
+          Boolean,
+        );
         return [
           m.url,
           roleSummary(m),
@@ -53,7 +57,9 @@ export function renderClusterView(v: ClusterView): string[] {
         ['DATABASE', 'LEADER', 'HOSTS'],
         v.databases.map((d) => [
           d.name,
-          d.leader ? `${d.leader}${d.leaderMember && d.leaderMember !== `bolt://${d.leader}` ? ` (${d.leaderMember})` : ''}` : 'none',
+          d.leader
+            ? `${d.leader}${d.leaderMember && d.leaderMember !== `bolt://${d.leader}` ? ` (${d.leaderMember})` : ''}`
+            : 'none',
           d.hosts.map((h) => `${h.address ?? h.serverId ?? '?'}:${h.role}/${h.currentStatus}`).join(' '),
         ]),
       ),
@@ -61,7 +67,10 @@ export function renderClusterView(v: ClusterView): string[] {
   }
   out.push('');
   if (!v.healthGate.evaluated) out.push('Health gate: not evaluated (no member answered)');
-  else if (v.healthGate.ok) out.push('Health gate: ok (every server hosts what it should; every database copy is in its requested state)');
+  else if (v.healthGate.ok)
+    out.push(
+      'Health gate: ok (every server hosts what it should; every database copy is in its requested state)',
+    );
   else {
     out.push('Health gate: NOT OK');
     for (const r of v.healthGate.reasons) out.push(`  - ${r}`);
@@ -73,7 +82,8 @@ export function renderClusterView(v: ClusterView): string[] {
     out.push('Problems:');
     for (const m of errors) out.push(`  - ${m.url}: ${m.error?.message ?? ''}`);
     for (const m of lost) out.push(`  - ${m.url}: store lost: ${m.store.reason ?? ''}`);
-    for (const p of v.problems) if (!errors.some((m) => m.error?.message === p.message)) out.push(`  - ${p.message}`);
+    for (const p of v.problems)
+      if (!errors.some((m) => m.error?.message === p.message)) out.push(`  - ${p.message}`);
   }
   out.push('');
   out.push(v.healthy ? 'Cluster: healthy' : 'Cluster: NOT healthy');

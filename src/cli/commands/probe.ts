@@ -32,13 +32,16 @@ interface ProbeFlags {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number of milliseconds');
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError('must be a positive whole number of milliseconds');
   return n;
 }
 
 /** 2 when nothing usable was read, 1 when not healthy, 0 when healthy. */
 export function probeExitCode(v: ClusterView): number {
-  const fatal = v.problems.some((p) => p.kind === 'auth' || p.kind === 'community-edition' || p.kind === 'unsupported-version');
+  const fatal = v.problems.some(
+    (p) => p.kind === 'auth' || p.kind === 'community-edition' || p.kind === 'unsupported-version',
+  );
   if (fatal || v.dialect === null) return 2;
   return v.healthy ? 0 : 1;
 }
@@ -46,7 +49,9 @@ export function probeExitCode(v: ClusterView): number {
 export function probeCommand(deps: ProbeCommandDeps = {}): Command {
   const io = deps.io ?? processIo;
   return new Command('probe')
-    .description('probe a Neo4j cluster over Bolt: leaders, roles, health, versions and the rolling-upgrade health gate')
+    .description(
+      'probe a Neo4j cluster over Bolt: leaders, roles, health, versions and the rolling-upgrade health gate',
+    )
     .argument('<urls...>', 'bolt:// (or bolt+s://) URL of one or more members')
     .option('--user <user>', 'Neo4j user (default neo4j, or the secret’s username)')
     .option('--password <password>', 'Neo4j password (or set NEO4J_PASSWORD)')
@@ -67,7 +72,10 @@ export function probeCommand(deps: ProbeCommandDeps = {}): Command {
         } else {
           const password = flags.password ?? env.NEO4J_PASSWORD;
           if (password === undefined || password === '') {
-            throw new ProbeError('query', 'no password: give --password, --secret-arn, or set NEO4J_PASSWORD');
+            throw new ProbeError(
+              'query',
+              'no password: give --password, --secret-arn, or set NEO4J_PASSWORD',
+            );
           }
           creds = { user: flags.user ?? 'neo4j', password };
         }

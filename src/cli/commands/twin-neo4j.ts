@@ -36,7 +36,8 @@ const int =
   (min: number, max: number) =>
   (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
     return n;
   };
 
@@ -76,7 +77,12 @@ export function twinNeo4jCommand(deps: TwinNeo4jDeps = {}): Command {
     .option('--password <password>', 'Neo4j password (or set NEO4J_PASSWORD)')
     .option('--seed <n>', 'seed of the simulation', int(0, 2 ** 31 - 1))
     .option('--time-scale <x>', 'virtual ms per real ms', positive, 1)
-    .option('--election-timeout <ms>', 'virtual ms from losing a leader to the next election', int(0, 3_600_000), 20_000)
+    .option(
+      '--election-timeout <ms>',
+      'virtual ms from losing a leader to the next election',
+      int(0, 3_600_000),
+      20_000,
+    )
     .option('--neo4j-version <v>', 'Neo4j version the members report', '5.26.0')
     .option('--host <address>', 'listen on this address (default: one loopback address per member)')
     .option('--port <port>', 'Bolt port (default 7687 per member address; 0 = random)', int(0, 65535))

@@ -16,10 +16,14 @@ describe('a simulated 3P+2S cluster', () => {
   let d: Drivers;
   const url = (name: string): string => cluster.member(name).boltUrl;
   const leaderRows = async (via: string): Promise<Record<string, string>> => {
-    const rows = await d.rows(url(via), 'SHOW DATABASES YIELD name, address, writer WHERE writer = true RETURN name, address');
+    const rows = await d.rows(
+      url(via),
+      'SHOW DATABASES YIELD name, address, writer WHERE writer = true RETURN name, address',
+    );
     return Object.fromEntries(rows.map((r) => [r.name as string, r.address as string]));
   };
-  const nameOfAddress = (address: string): string => cluster.members.find((m) => `${m.host}:${m.port}` === address)?.name ?? '?';
+  const nameOfAddress = (address: string): string =>
+    cluster.members.find((m) => `${m.host}:${m.port}` === address)?.name ?? '?';
 
   beforeEach(async () => {
     clock = new VirtualClock({ mode: 'manual' });
@@ -51,9 +55,14 @@ describe('a simulated 3P+2S cluster', () => {
     for (const l of Object.values(leaders)) expect(l).toMatch(/^primary-/);
     for (const m of cluster.members) {
       const seen = await leaderRows(m.name);
-      expect(Object.fromEntries(Object.entries(seen).map(([db, a]) => [db, nameOfAddress(a)]))).toEqual(leaders);
+      expect(Object.fromEntries(Object.entries(seen).map(([db, a]) => [db, nameOfAddress(a)]))).toEqual(
+        leaders,
+      );
     }
-    const rows = await d.rows(url('secondary-1'), 'SHOW DATABASES YIELD name, role, address WHERE name = "movies" RETURN role, address');
+    const rows = await d.rows(
+      url('secondary-1'),
+      'SHOW DATABASES YIELD name, role, address WHERE name = "movies" RETURN role, address',
+    );
     expect(rows).toHaveLength(5);
     expect(rows.filter((r) => r.role === 'secondary')).toHaveLength(2);
     expect(rows.filter((r) => r.role === 'primary')).toHaveLength(3);
@@ -61,7 +70,8 @@ describe('a simulated 3P+2S cluster', () => {
 
   it('spreads leaderships over the primaries', () => {
     const counts = new Map<string, number>();
-    for (const l of Object.values(cluster.leaders())) counts.set(l as string, (counts.get(l as string) ?? 0) + 1);
+    for (const l of Object.values(cluster.leaders()))
+      counts.set(l as string, (counts.get(l as string) ?? 0) + 1);
     expect(counts.size).toBe(3);
   });
 
@@ -69,9 +79,17 @@ describe('a simulated 3P+2S cluster', () => {
     const old = cluster.leaders().movies as string;
     await cluster.stopMember(old);
     const witness = cluster.members.find((m) => m.mode === 'primary' && m.name !== old)!.name;
-    const rowsDuring = await d.rows(url(witness), "SHOW DATABASES YIELD name, serverID, address, currentStatus, statusMessage, writer WHERE name = 'movies'");
+    const rowsDuring = await d.rows(
+      url(witness),
+      "SHOW DATABASES YIELD name, serverID, address, currentStatus, statusMessage, writer WHERE name = 'movies'",
+    );
     const down = rowsDuring.find((r) => r.serverID === cluster.member(old).serverId)!;
-    expect(down).toMatchObject({ address: null, currentStatus: 'unknown', statusMessage: 'Server is unavailable', writer: false });
+    expect(down).toMatchObject({
+      address: null,
+      currentStatus: 'unknown',
+      statusMessage: 'Server is unavailable',
+      writer: false,
+    });
     expect(rowsDuring.some((r) => r.writer === true)).toBe(false);
     await clock.advance(ELECTION_MS - 1);
     expect(cluster.leaders().movies).toBeNull();
@@ -90,7 +108,9 @@ describe('a simulated 3P+2S cluster', () => {
     expect(cluster.leaders().social).toBeNull();
     const s = d.get(url('primary-3')).session({ database: 'social' });
     try {
-      await expect(s.run('CREATE (:X)')).rejects.toMatchObject({ code: expect.stringMatching(/NotALeader|ReplicationFailure/) });
+      await expect(s.run('CREATE (:X)')).rejects.toMatchObject({
+        code: expect.stringMatching(/NotALeader|ReplicationFailure/),
+      });
     } finally {
       await s.close();
     }
@@ -105,7 +125,9 @@ describe('a simulated 3P+2S cluster', () => {
     for (const who of [follower, 'secondary-2']) {
       const s = d.get(url(who)).session({ database: 'movies' });
       try {
-        await expect(s.run('CREATE (:X)')).rejects.toMatchObject({ code: 'Neo.ClientError.Cluster.NotALeader' });
+        await expect(s.run('CREATE (:X)')).rejects.toMatchObject({
+          code: 'Neo.ClientError.Cluster.NotALeader',
+        });
       } finally {
         await s.close();
       }
@@ -117,7 +139,9 @@ describe('a simulated 3P+2S cluster', () => {
     await d.rows(url(leader), "CALL dbms.setConfigValue('server.databases.default_to_read_only', 'true')");
     const s = d.get(url(leader)).session({ database: 'movies' });
     try {
-      await expect(s.run('CREATE (:X)')).rejects.toMatchObject({ code: 'Neo.ClientError.General.ForbiddenOnReadOnlyDatabase' });
+      await expect(s.run('CREATE (:X)')).rejects.toMatchObject({
+        code: 'Neo.ClientError.General.ForbiddenOnReadOnlyDatabase',
+      });
     } finally {
       await s.close();
     }
@@ -142,7 +166,10 @@ describe('a simulated 3P+2S cluster', () => {
     await cluster.startMember(follower);
     const status = async (): Promise<Record<string, unknown>> =>
       (
-        await d.rows(url(follower), "SHOW DATABASES YIELD name, serverID, currentStatus, lastCommittedTxn, replicationLag WHERE name = 'movies'")
+        await d.rows(
+          url(follower),
+          "SHOW DATABASES YIELD name, serverID, currentStatus, lastCommittedTxn, replicationLag WHERE name = 'movies'",
+        )
       ).find((r) => r.serverID === cluster.member(follower).serverId)!;
     expect(await status()).toMatchObject({ currentStatus: 'starting', lastCommittedTxn: null });
     await clock.advance(1000 + 20 * 100 - 1);
@@ -161,19 +188,32 @@ describe('a simulated 3P+2S cluster', () => {
     const after = cluster.member('primary-2').serverId;
     expect(after).not.toBe(before);
     await clock.advance(10_000); // its copy of `system` is store-copied from the others
-    const servers = await d.rows(url('primary-1'), 'SHOW SERVERS YIELD serverId, address, state, health, hosting, requestedHosting');
+    const servers = await d.rows(
+      url('primary-1'),
+      'SHOW SERVERS YIELD serverId, address, state, health, hosting, requestedHosting',
+    );
     const mine = servers.find((r) => r.serverId === after)!;
-    expect(mine).toMatchObject({ state: 'Free', health: 'Available', hosting: ['system'], requestedHosting: [] });
+    expect(mine).toMatchObject({
+      state: 'Free',
+      health: 'Available',
+      hosting: ['system'],
+      requestedHosting: [],
+    });
     const old = servers.find((r) => r.serverId === before)!;
     expect(old).toMatchObject({ state: 'Enabled', health: 'Unavailable', hosting: [] });
     expect(old.requestedHosting).toEqual(['movies', 'neo4j', 'social', 'system']);
     const s = d.get(url('primary-2')).session({ database: 'movies' });
     try {
-      await expect(s.run('MATCH (n) RETURN count(n)')).rejects.toMatchObject({ code: 'Neo.ClientError.Database.DatabaseNotFound' });
+      await expect(s.run('MATCH (n) RETURN count(n)')).rejects.toMatchObject({
+        code: 'Neo.ClientError.Database.DatabaseNotFound',
+      });
     } finally {
       await s.close();
     }
-    expect(cluster.log.list('neo4j.member.started').at(-1)).toMatchObject({ member: 'primary-2', storeEmpty: true });
+    expect(cluster.log.list('neo4j.member.started').at(-1)).toMatchObject({
+      member: 'primary-2',
+      storeEmpty: true,
+    });
   });
 
   it('replaces a lost server: ENABLE the new one, DEALLOCATE and DROP the old one', async () => {
@@ -186,12 +226,17 @@ describe('a simulated 3P+2S cluster', () => {
     const plan = await d.rows(admin, `DRYRUN DEALLOCATE DATABASES FROM SERVER '${old}'`);
     expect(plan.map((r) => r.database).sort()).toEqual(['movies', 'neo4j', 'social']);
     for (const r of plan) expect(r).toMatchObject({ fromServerId: old, toServerId: fresh, mode: 'primary' });
-    await expect(d.rows(admin, `DROP SERVER '${old}'`)).rejects.toMatchObject({ code: 'Neo.ClientError.General.InvalidArguments' });
+    await expect(d.rows(admin, `DROP SERVER '${old}'`)).rejects.toMatchObject({
+      code: 'Neo.ClientError.General.InvalidArguments',
+    });
     await d.rows(admin, `DEALLOCATE DATABASES FROM SERVER '${old}'`);
     const state = async (): Promise<string[]> =>
-      (await d.rows(admin, 'SHOW SERVERS YIELD serverId, state')).filter((r) => r.serverId === old).map((r) => r.state as string);
+      (await d.rows(admin, 'SHOW SERVERS YIELD serverId, state'))
+        .filter((r) => r.serverId === old)
+        .map((r) => r.state as string);
     expect(await state()).toEqual(['Deallocating']);
-    const gate = 'SHOW SERVERS YIELD name, hosting, requestedHosting, serverId WHERE requestedHosting <> hosting RETURN name';
+    const gate =
+      'SHOW SERVERS YIELD name, hosting, requestedHosting, serverId WHERE requestedHosting <> hosting RETURN name';
     expect((await d.rows(admin, gate)).length).toBeGreaterThan(0);
     await clock.advance(2000 + 100 * 10);
     expect(await state()).toEqual(['Deallocated']);
@@ -205,7 +250,9 @@ describe('a simulated 3P+2S cluster', () => {
 
   it('refuses to deallocate when the topology could not be kept', async () => {
     const target = cluster.member('primary-3').serverId;
-    await expect(d.rows(url('primary-1'), `DEALLOCATE DATABASES FROM SERVER '${target}'`)).rejects.toMatchObject({
+    await expect(
+      d.rows(url('primary-1'), `DEALLOCATE DATABASES FROM SERVER '${target}'`),
+    ).rejects.toMatchObject({
       code: 'Neo.ClientError.General.InvalidArguments',
       message: expect.stringContaining('not enough servers'),
     });

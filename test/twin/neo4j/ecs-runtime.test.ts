@@ -14,10 +14,21 @@ const base = 30 + Math.floor(Math.random() * 200);
 let nextHost = 1;
 
 function volume(id: string, member: string): AttachedVolumeInfo {
-  return { volumeId: id, device: '/dev/xvdf', availabilityZone: 'us-east-1a', tags: { 'neo4j-ecs:member': member }, data: new Map() };
+  return {
+    volumeId: id,
+    device: '/dev/xvdf',
+    availabilityZone: 'us-east-1a',
+    tags: { 'neo4j-ecs:member': member },
+    data: new Map(),
+  };
 }
 
-function task(member: string, vol: AttachedVolumeInfo | null, env: Record<string, string> = {}, image = 'neo4j:5.26.0-enterprise'): TaskRuntimeInfo {
+function task(
+  member: string,
+  vol: AttachedVolumeInfo | null,
+  env: Record<string, string> = {},
+  image = 'neo4j:5.26.0-enterprise',
+): TaskRuntimeInfo {
   const id = `${member}-${nextHost}`;
   return {
     taskArn: `arn:aws:ecs:us-east-1:123456789012:task/prod/${id}`,
@@ -53,7 +64,12 @@ function task(member: string, vol: AttachedVolumeInfo | null, env: Record<string
 function control(): TaskControl & { health: string[]; exits: { code: number; reason: string }[] } {
   const health: string[] = [];
   const exits: { code: number; reason: string }[] = [];
-  return { health, exits, setHealth: (s) => health.push(s), exit: (code, reason) => exits.push({ code, reason }) };
+  return {
+    health,
+    exits,
+    setHealth: (s) => health.push(s),
+    exit: (code, reason) => exits.push({ code, reason }),
+  };
 }
 
 describe('the ECS runtime of simulated members', () => {
@@ -63,7 +79,13 @@ describe('the ECS runtime of simulated members', () => {
 
   beforeEach(() => {
     clock = new VirtualClock({ mode: 'manual' });
-    runtime = createEcsNeo4jRuntime({ clock, log: new WorldLog(() => clock.now()), databases: ['movies'], electionTimeoutMs: 3000, startDelayMs: 500 });
+    runtime = createEcsNeo4jRuntime({
+      clock,
+      log: new WorldLog(() => clock.now()),
+      databases: ['movies'],
+      electionTimeoutMs: 3000,
+      startDelayMs: 500,
+    });
     d = new Drivers('neo4j', 'ecs-secret');
   });
 
@@ -74,7 +96,10 @@ describe('the ECS runtime of simulated members', () => {
 
   it('parses the official image tags', () => {
     expect(parseImage('neo4j:5.26.0-enterprise')).toEqual({ version: '5.26.0', edition: 'enterprise' });
-    expect(parseImage('public.ecr.aws/docker/library/neo4j:2025.01-enterprise')).toEqual({ version: '2025.01.0', edition: 'enterprise' });
+    expect(parseImage('public.ecr.aws/docker/library/neo4j:2025.01-enterprise')).toEqual({
+      version: '2025.01.0',
+      edition: 'enterprise',
+    });
     expect(parseImage('neo4j:5.26.0')).toEqual({ version: '5.26.0', edition: 'community' });
     expect(parseImage('nginx:1.25')).toBeNull();
     expect(parseImage('neo4j:latest')).toBeNull();
@@ -108,13 +133,21 @@ describe('the ECS runtime of simulated members', () => {
 
   it('makes the container exit when the licence is not accepted or the version cannot join', async () => {
     const ctl = control();
-    await runtime.onTaskStarted!(task('p', volume('vol-x', 'p'), { NEO4J_ACCEPT_LICENSE_AGREEMENT: 'no' }), ctl);
-    expect(ctl.exits).toEqual([{ code: 1, reason: expect.stringContaining('NEO4J_ACCEPT_LICENSE_AGREEMENT') }]);
+    await runtime.onTaskStarted!(
+      task('p', volume('vol-x', 'p'), { NEO4J_ACCEPT_LICENSE_AGREEMENT: 'no' }),
+      ctl,
+    );
+    expect(ctl.exits).toEqual([
+      { code: 1, reason: expect.stringContaining('NEO4J_ACCEPT_LICENSE_AGREEMENT') },
+    ]);
 
     const ok = [0, 1, 2].map((i) => task(`q${i}`, volume(`vol-q${i}`, `q${i}`)));
     for (const t of ok) await runtime.onTaskStarted!(t, control());
     const old = control();
-    await runtime.onTaskStarted!(task('legacy', volume('vol-l', 'legacy'), {}, 'neo4j:4.4.30-enterprise'), old);
+    await runtime.onTaskStarted!(
+      task('legacy', volume('vol-l', 'legacy'), {}, 'neo4j:4.4.30-enterprise'),
+      old,
+    );
     expect(old.exits[0]?.code).toBe(1);
     expect(old.exits[0]?.reason).toMatch(/migration/);
   });

@@ -89,10 +89,7 @@ export type Clause =
   | { k: 'return'; proj: Projection };
 
 export type ShowDatabaseTarget =
-  | { kind: 'all' }
-  | { kind: 'name'; name: Expr }
-  | { kind: 'default' }
-  | { kind: 'home' };
+  { kind: 'all' } | { kind: 'name'; name: Expr } | { kind: 'default' } | { kind: 'home' };
 
 export type Statement =
   | { k: 'showDatabases'; target: ShowDatabaseTarget; tail: ShowTail }

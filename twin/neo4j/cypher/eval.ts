@@ -82,8 +82,12 @@ function typeName(v: Val): string {
       return 'String';
     case 'boolean':
       return 'Boolean';
-    default:
+    case 'object':
       return v instanceof Uint8Array ? 'ByteArray' : v instanceof Structure ? 'Structure' : 'Map';
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      return 'Unknown';
   }
 }
 
@@ -228,7 +232,9 @@ function toStringVal(v: Val): Val {
   if (v === null) return null;
   if (typeof v === 'number') return floatText(v);
   if (typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string') return String(v);
-  throw errors.typeError(`Invalid input for function 'toString()': Expected a String, Number, Boolean, got: ${typeName(v)}`);
+  throw errors.typeError(
+    `Invalid input for function 'toString()': Expected a String, Number, Boolean, got: ${typeName(v)}`,
+  );
 }
 
 export class Evaluator {
@@ -296,7 +302,10 @@ export class Evaluator {
         if (AGGREGATES.has(e.name)) {
           throw errors.syntax(e.name, `Invalid use of aggregating function ${e.name}(...) in this context`);
         }
-        return this.fn(e.name, e.args.map((a) => this.eval(a, row)));
+        return this.fn(
+          e.name,
+          e.args.map((a) => this.eval(a, row)),
+        );
     }
   }
 
@@ -385,7 +394,9 @@ export class Evaluator {
       case 'size':
         if (a0 === null) return null;
         if (typeof a0 === 'string' || Array.isArray(a0)) return BigInt(a0.length);
-        throw errors.typeError(`Invalid input for function 'size()': Expected a String or List, got: ${typeName(a0)}`);
+        throw errors.typeError(
+          `Invalid input for function 'size()': Expected a String or List, got: ${typeName(a0)}`,
+        );
       case 'tostring':
         return toStringVal(a0);
       case 'tointeger':
@@ -421,7 +432,8 @@ export class Evaluator {
         const out: bigint[] = [];
         for (let i = from; step > 0n ? i <= to : i >= to; i += step) {
           out.push(i);
-          if (out.length > 1_000_000) throw errors.argumentError('range() too large for the simulated member');
+          if (out.length > 1_000_000)
+            throw errors.argumentError('range() too large for the simulated member');
         }
         return out;
       }
@@ -460,7 +472,14 @@ export class Evaluator {
         for (const [k, v] of e.entries) m[k] = this.evalGroup(v, rows);
         return m;
       }
-      default: {
+      case 'lit':
+      case 'param':
+      case 'var':
+      case 'index':
+      case 'isnull':
+      case 'neg':
+      case 'not':
+      case 'prop': {
         const inner = this.evalGroup('e' in e ? e.e : 'obj' in e ? e.obj : e, rows);
         const tmp = new Map<string, Val>([['\u0000x', inner]]);
         const replaced = { ...e } as Expr & { e?: Expr; obj?: Expr };
@@ -487,7 +506,7 @@ export class Evaluator {
       case 'collect':
         return values;
       case 'sum': {
-        if (values.every((v) => typeof v === 'bigint')) return (values as bigint[]).reduce((s, v) => s + v, 0n);
+        if (values.every((v) => typeof v === 'bigint')) return values.reduce((s, v) => s + v, 0n);
         let s = 0;
         for (const v of values) {
           if (!isNum(v)) throw errors.typeError(`sum() of ${typeName(v)}`);
@@ -522,7 +541,8 @@ export class Evaluator {
   private intArg(e: Expr | null, what: string): number | null {
     if (!e) return null;
     const v = this.eval(e, new Map());
-    if (typeof v !== 'bigint' || v < 0n) throw errors.argumentError(`Invalid input. '${String(v)}' is not a valid value for ${what}. Must be a non-negative integer.`);
+    if (typeof v !== 'bigint' || v < 0n)
+      throw errors.argumentError(`Invalid input: the value of ${what} must be a non-negative integer.`);
     return Number(v);
   }
 
@@ -598,7 +618,8 @@ export class Evaluator {
       const uniq: Row[] = [];
       for (const r of out) {
         const vals = columns.map((c) => r.get(c) ?? null);
-        if (!uniq.some((u) => columns.every((c, i) => equals(u.get(c) ?? null, vals[i] as Val) === true))) uniq.push(r);
+        if (!uniq.some((u) => columns.every((c, i) => equals(u.get(c) ?? null, vals[i] as Val) === true)))
+          uniq.push(r);
       }
       out = uniq;
     }
@@ -636,7 +657,10 @@ export function toPackstream(v: Val, nodeToPs: (n: GNode) => Structure): PsValue
 
 /** Converts an evaluated value to a property value (nodes and maps are not storable). */
 export function toProperty(v: Val, key: string): PsValue {
-  if (v instanceof NodeRef || isPlainMap(v)) throw errors.typeError(`Property values can only be of primitive types or arrays thereof (property '${key}')`);
+  if (v instanceof NodeRef || isPlainMap(v))
+    throw errors.typeError(
+      `Property values can only be of primitive types or arrays thereof (property '${key}')`,
+    );
   if (Array.isArray(v)) return v.map((x) => toProperty(x, key));
   return v;
 }

@@ -17,13 +17,69 @@ export interface Token {
   end: number;
 }
 
-const PUNCT = ['<>', '!=', '<=', '>=', '=~', '..', '+=', '(', ')', '[', ']', '{', '}', ',', ':', '.', ';', '*', '+', '-', '/', '%', '=', '<', '>', '|', '^'];
+const PUNCT = [
+  '<>',
+  '!=',
+  '<=',
+  '>=',
+  '=~',
+  '..',
+  '+=',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '.',
+  ';',
+  '*',
+  '+',
+  '-',
+  '/',
+  '%',
+  '=',
+  '<',
+  '>',
+  '|',
+  '^',
+];
 
 function isIdentStart(c: string): boolean {
   return /[A-Za-z_\u00c0-\uffff]/.test(c);
 }
 function isIdentPart(c: string): boolean {
   return /[A-Za-z0-9_\u00c0-\uffff]/.test(c);
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+
+/** Reads a quoted string literal starting at `i` (the quote); returns its value and the index after it. */
+function readString(src: string, i: number, fail: (msg: string) => never): { text: string; end: number } {
+  const quote = src[i];
+  let s = '';
+  i++;
+  for (;;) {
+    if (i >= src.length) fail('Unterminated string literal');
+    const d = src[i] as string;
+    if (d === quote) return { text: s, end: i + 1 };
+    if (d !== '\\') {
+      s += d;
+      i++;
+      continue;
+    }
+    const e = src[i + 1];
+    i += 2;
+    if (e === undefined) fail('Unterminated string literal');
+    if (e === 'u') {
+      const hex = src.slice(i, i + 4);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Invalid unicode escape');
+      s += String.fromCharCode(parseInt(hex, 16));
+      i += 4;
+    } else s += ESCAPES[e] ?? e;
+  }
 }
 
 export function tokenize(src: string): Token[] {
@@ -50,53 +106,9 @@ export function tokenize(src: string): Token[] {
     }
     const start = i;
     if (c === "'" || c === '"') {
-      i++;
-      let s = '';
-      for (;;) {
-        if (i >= src.length) fail('Unterminated string literal');
-        const d = src[i] as string;
-        if (d === c) {
-          i++;
-          break;
-        }
-        if (d === '\\') {
-          const e = src[i + 1];
-          i += 2;
-          switch (e) {
-            case 'n':
-              s += '\n';
-              break;
-            case 't':
-              s += '\t';
-              break;
-            case 'r':
-              s += '\r';
-              break;
-            case 'b':
-              s += '\b';
-              break;
-            case 'f':
-              s += '\f';
-              break;
-            case 'u': {
-              const hex = src.slice(i, i + 4);
-              if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Invalid unicode escape');
-              s += String.fromCharCode(parseInt(hex, 16));
-              i += 4;
-              break;
-            }
-            case undefined:
-              fail('Unterminated string literal');
-              break;
-            default:
-              s += e;
-          }
-          continue;
-        }
-        s += d;
-        i++;
-      }
-      out.push({ kind: 'string', text: s, start, end: i });
+      const lit = readString(src, i, fail);
+      out.push({ kind: 'string', text: lit.text, start, end: lit.end });
+      i = lit.end;
       continue;
     }
     if (c === '`') {

@@ -79,7 +79,10 @@ class Parser {
   fail(msg?: string): never {
     const t = this.peek();
     const shown = t.kind === 'eof' ? 'end of input' : `'${this.src.slice(t.start, t.end)}'`;
-    throw errors.syntax(this.src, msg ?? `Invalid input ${shown}: the simulated Neo4j member does not support this query`);
+    throw errors.syntax(
+      this.src,
+      msg ?? `Invalid input ${shown}: the simulated Neo4j member does not support this query`,
+    );
   }
   isKw(word: string, o = 0): boolean {
     const t = this.peek(o);
@@ -169,7 +172,10 @@ class Parser {
       if (!this.acceptKw('WAIT')) this.acceptKw('NOWAIT');
       return { k: 'dropDatabase', name, ifExists };
     }
-    if (this.isKw('CREATE') && (this.isKw('DATABASE', 1) || (this.isKw('OR', 1) && this.isKw('REPLACE', 2)))) {
+    if (
+      this.isKw('CREATE') &&
+      (this.isKw('DATABASE', 1) || (this.isKw('OR', 1) && this.isKw('REPLACE', 2)))
+    ) {
       this.next();
       const orReplace = this.acceptKw('OR', 'REPLACE');
       this.expectKw('DATABASE');
@@ -180,8 +186,10 @@ class Parser {
       if (!this.acceptKw('WAIT')) this.acceptKw('NOWAIT');
       return { k: 'createDatabase', name, ifNotExists, orReplace, topology };
     }
-    if (this.acceptKw('START', 'DATABASE')) return { k: 'startStopDatabase', name: this.dbName(), start: true };
-    if (this.acceptKw('STOP', 'DATABASE')) return { k: 'startStopDatabase', name: this.dbName(), start: false };
+    if (this.acceptKw('START', 'DATABASE'))
+      return { k: 'startStopDatabase', name: this.dbName(), start: true };
+    if (this.acceptKw('STOP', 'DATABASE'))
+      return { k: 'startStopDatabase', name: this.dbName(), start: false };
     return { k: 'query', clauses: this.clauses() };
   }
 
@@ -223,16 +231,20 @@ class Parser {
 
   private show(): Statement {
     this.expectKw('SHOW');
-    if (this.acceptKw('SERVERS') || this.acceptKw('SERVER')) return { k: 'showServers', tail: this.showTail() };
-    if (this.acceptKw('DEFAULT', 'DATABASE')) return { k: 'showDatabases', target: { kind: 'default' }, tail: this.showTail() };
-    if (this.acceptKw('HOME', 'DATABASE')) return { k: 'showDatabases', target: { kind: 'home' }, tail: this.showTail() };
+    if (this.acceptKw('SERVERS') || this.acceptKw('SERVER'))
+      return { k: 'showServers', tail: this.showTail() };
+    if (this.acceptKw('DEFAULT', 'DATABASE'))
+      return { k: 'showDatabases', target: { kind: 'default' }, tail: this.showTail() };
+    if (this.acceptKw('HOME', 'DATABASE'))
+      return { k: 'showDatabases', target: { kind: 'home' }, tail: this.showTail() };
     if (this.acceptKw('DATABASES') || this.acceptKw('DATABASE')) {
       const t = this.peek();
       const named =
         t.kind === 'param' ||
         t.kind === 'string' ||
         (t.kind === 'ident' && (t.quoted || !['YIELD', 'WHERE'].includes(t.text.toUpperCase())));
-      if (named) return { k: 'showDatabases', target: { kind: 'name', name: this.dbName() }, tail: this.showTail() };
+      if (named)
+        return { k: 'showDatabases', target: { kind: 'name', name: this.dbName() }, tail: this.showTail() };
       return { k: 'showDatabases', target: { kind: 'all' }, tail: this.showTail() };
     }
     return this.fail();
@@ -292,7 +304,8 @@ class Parser {
       else if (this.acceptKw('CREATE')) out.push({ k: 'create', patterns: this.patterns() });
       else if (this.acceptKw('MERGE')) out.push({ k: 'merge', pattern: this.nodePattern() });
       else if (this.acceptKw('SET')) out.push(this.set());
-      else if (this.acceptKw('DETACH', 'DELETE')) out.push({ k: 'delete', detach: true, exprs: this.exprList() });
+      else if (this.acceptKw('DETACH', 'DELETE'))
+        out.push({ k: 'delete', detach: true, exprs: this.exprList() });
       else if (this.acceptKw('DELETE')) out.push({ k: 'delete', detach: false, exprs: this.exprList() });
       else if (this.acceptKw('UNWIND')) {
         const expr = this.expr();
@@ -309,7 +322,11 @@ class Parser {
     if (out.length === 0) this.fail();
     const last = out[out.length - 1] as Clause;
     if (last.k === 'match' || last.k === 'unwind' || last.k === 'with') {
-      this.fail('Query cannot conclude with ' + last.k.toUpperCase() + ' (must be a RETURN clause or an update clause)');
+      this.fail(
+        'Query cannot conclude with ' +
+          last.k.toUpperCase() +
+          ' (must be a RETURN clause or an update clause)',
+      );
     }
     return out;
   }

@@ -25,7 +25,12 @@ export class Drivers {
   }
 
   /** Runs one auto-commit query and returns plain row objects. */
-  async rows(url: string, query: string, params: Record<string, unknown> = {}, database = 'system'): Promise<Record<string, unknown>[]> {
+  async rows(
+    url: string,
+    query: string,
+    params: Record<string, unknown> = {},
+    database = 'system',
+  ): Promise<Record<string, unknown>[]> {
     const session = this.get(url).session({ database });
     try {
       const r = await session.run(query, params);

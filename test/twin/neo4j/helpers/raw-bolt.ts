@@ -154,7 +154,11 @@ export class RawBoltClient {
     return l.tag === MSG.SUCCESS ? h : l;
   }
 
-  async run(query: string, params: PsMap = psMap(), extra: PsMap = psMap()): Promise<{ fields: Reply; records: PsValue[][]; summary: Reply }> {
+  async run(
+    query: string,
+    params: PsMap = psMap(),
+    extra: PsMap = psMap(),
+  ): Promise<{ fields: Reply; records: PsValue[][]; summary: Reply }> {
     this.send(MSG.RUN, query, params, extra);
     this.send(MSG.PULL, psMap({ n: -1n }));
     const fields = await this.next();
