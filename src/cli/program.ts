@@ -1,6 +1,8 @@
 /** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
 import { Command } from 'commander';
 import { doctorCommand } from './commands/doctor.js';
+import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { packageVersion } from './version.js';
@@ -16,5 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(validateCommand());
   program.addCommand(schemaCommand());
   program.addCommand(doctorCommand());
+  program.addCommand(runCommand());
+  program.addCommand(statusCommand());
   return program;
 }
