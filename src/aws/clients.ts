@@ -32,6 +32,16 @@ export interface AwsClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Per HTTP request bound, ms. Default 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * Explicit settings that win over the environment (tests that run several controllers in one
+   * process). Production leaves this out and uses the standard AWS configuration.
+   */
+  overrides?: {
+    endpoint?: string;
+    region?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+    maxAttempts?: number;
+  };
 }
 
 /** True when an endpoint override for S3 is configured (then path-style addressing is forced). */
@@ -42,12 +52,20 @@ export function hasS3EndpointOverride(env: NodeJS.ProcessEnv): boolean {
 
 export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
   const env = opts.env ?? process.env;
+  const o = opts.overrides ?? {};
   const common = {
+    ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+    ...(o.region !== undefined ? { region: o.region } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
     ...(opts.userAgent ? { customUserAgent: opts.userAgent } : {}),
     requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 30_000, connectionTimeout: 5000 },
   };
   const clients: AwsClients = {
-    s3: new S3Client({ ...common, ...(hasS3EndpointOverride(env) ? { forcePathStyle: true } : {}) }),
+    s3: new S3Client({
+      ...common,
+      ...(o.endpoint !== undefined || hasS3EndpointOverride(env) ? { forcePathStyle: true } : {}),
+    }),
     ecs: new ECSClient(common),
     ec2: new EC2Client(common),
     autoscaling: new AutoScalingClient(common),

@@ -89,6 +89,8 @@ export class CloudWatchLogsWriter {
   dropped = 0;
   /** Events accepted by PutLogEvents. */
   sent = 0;
+  /** Events CloudWatch Logs refused individually (too old, too new, expired). */
+  rejected = 0;
 
   constructor(private readonly opts: LogsWriterOptions) {}
 
@@ -144,7 +146,7 @@ export class CloudWatchLogsWriter {
   }
 
   private async send(batch: LogEvent[], signal?: AbortSignal): Promise<void> {
-    await this.opts.client.send(
+    const res = await this.opts.client.send(
       new PutLogEventsCommand({
         logGroupName: this.opts.logGroup,
         logStreamName: this.opts.logStream,
@@ -152,6 +154,17 @@ export class CloudWatchLogsWriter {
       }),
       signal ? { abortSignal: signal } : {},
     );
+    const r = res.rejectedLogEventsInfo;
+    if (r) {
+      const tooOld = Math.max(r.tooOldLogEventEndIndex ?? 0, r.expiredLogEventEndIndex ?? 0);
+      const tooNew = r.tooNewLogEventStartIndex !== undefined ? batch.length - r.tooNewLogEventStartIndex : 0;
+      if (tooOld + tooNew > 0) {
+        this.rejected += tooOld + tooNew;
+        this.opts.onError?.(
+          new Error(`CloudWatch Logs rejected ${tooOld} too old and ${tooNew} too new event(s)`),
+        );
+      }
+    }
   }
 
   private async ensureDestination(signal?: AbortSignal): Promise<void> {
