@@ -25,6 +25,21 @@ function health(m: MemberView): string {
   return 'not ready';
 }
 
+/** `1 leader, 2 followers, 2 secondaries`, then any copy that is not online, by address. */
+function hostsSummary(d: ClusterView['databases'][number]): string {
+  const count = (role: string): number =>
+    d.hosts.filter((h) => h.role === role && h.currentStatus === 'online').length;
+  const parts: string[] = [];
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  if (count('leader')) parts.push(plural(count('leader'), 'leader', 'leaders'));
+  if (count('follower')) parts.push(plural(count('follower'), 'follower', 'followers'));
+  if (count('secondary')) parts.push(plural(count('secondary'), 'secondary', 'secondaries'));
+  const off = d.hosts
+    .filter((h) => h.currentStatus !== 'online')
+    .map((h) => `${h.address ?? h.serverId ?? '?'} ${h.currentStatus}`);
+  return [parts.join(', '), ...off].filter(Boolean).join('; ');
+}
+
 export function renderClusterView(v: ClusterView): string[] {
   const out: string[] = [];
   out.push(
@@ -60,7 +75,7 @@ export function renderClusterView(v: ClusterView): string[] {
           d.leader
             ? `${d.leader}${d.leaderMember && d.leaderMember !== `bolt://${d.leader}` ? ` (${d.leaderMember})` : ''}`
             : 'none',
-          d.hosts.map((h) => `${h.address ?? h.serverId ?? '?'}:${h.role}/${h.currentStatus}`).join(' '),
+          hostsSummary(d),
         ]),
       ),
     );
