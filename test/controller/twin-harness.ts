@@ -3,7 +3,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { destroyAwsClients } from '../../src/aws/clients.js';
-import { S3ObjectStore } from '../../src/aws/object-store.js';
+import type { S3ObjectStore } from '../../src/aws/object-store.js';
 import { loadConfig } from '../../src/controller/config.js';
 import type { RawConfig } from '../../src/controller/config.js';
 import type { ControllerEvent } from '../../src/controller/events.js';
