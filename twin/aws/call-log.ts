@@ -43,8 +43,8 @@ export interface CallFilter {
 const REDACT_KEYS =
   /^(secretstring|secretbinary|password|newpassword|secretaccesskey|sessiontoken|privatekey|clientsecret)$/i;
 const SENSITIVE_NAMES = /pass(word)?|secret|token|credential|private.?key|auth/i;
-const MAX_STRING = 64 * 1024;
-const MAX_ARRAY = 1000;
+const MAX_STRING = 16 * 1024;
+const MAX_ARRAY = 200;
 
 /** Returns a copy of `v` fit for the log: secret members redacted, binary bodies summarised, huge values cut. */
 export function redact(v: unknown, key = ''): unknown {

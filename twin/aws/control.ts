@@ -158,35 +158,44 @@ export function createControl(target: ControlTarget): Control {
     return [...Object.keys(builtins), ...Object.keys(target.worldOps)].sort();
   }
 
+  type Route = (
+    query: Record<string, string>,
+    body: Record<string, unknown>,
+    rest: string,
+  ) => Promise<unknown>;
+  /** `METHOD path` → handler; `rest` is what follows `faults/` or `control/`. */
+  const routes: Record<string, Route> = {
+    'GET health': () => run('health'),
+    'GET snapshot': () => run('snapshot'),
+    'GET calls': (q) => run('calls', q),
+    'DELETE calls': () => run('clearCalls'),
+    'GET world-log': (q) => run('worldLog', q),
+    'GET clock': () => run('clock'),
+    'POST clock': (_q, b) =>
+      b['advanceMs'] !== undefined || b['ms'] !== undefined ? run('advanceClock', b) : run('clock'),
+    'GET faults': () => run('listFaults'),
+    'POST faults': (_q, b) => postFaults(b),
+    'DELETE faults': () => run('clearFaults'),
+    'DELETE faults/': (_q, _b, rest) => run('removeFault', { id: rest }),
+    'GET control': () => Promise.resolve({ operations: operations() }),
+    'POST control/': (_q, b, rest) => run(rest, b),
+  };
+
   async function routeHttp(
     method: string,
     path: string,
     q: URLSearchParams,
     body: Record<string, unknown>,
   ): Promise<unknown> {
-    const query = Object.fromEntries(q.entries());
-    const get = method === 'GET';
-    const post = method === 'POST';
-    if (path === 'health' && get) return run('health');
-    if (path === 'snapshot' && get) return run('snapshot');
-    if (path === 'calls' && get) return run('calls', query);
-    if (path === 'calls' && method === 'DELETE') return run('clearCalls');
-    if (path === 'world-log' && get) return run('worldLog', query);
-    if (path === 'clock' && get) return run('clock');
-    if (path === 'clock' && post)
-      return body['advanceMs'] !== undefined || body['ms'] !== undefined
-        ? run('advanceClock', body)
-        : run('clock');
-    if (path === 'faults' && get) return run('listFaults');
-    if (path === 'faults' && method === 'DELETE') return run('clearFaults');
-    if (path.startsWith('faults/') && method === 'DELETE')
-      return run('removeFault', { id: decodeURIComponent(path.slice(7)) });
-    if (path === 'faults' && post) return postFaults(body);
-    if (path === 'control' && get) return { operations: operations() };
-    if (path.startsWith('control/') && post) return run(decodeURIComponent(path.slice(8)), body);
-    const known = ['health', 'snapshot', 'calls', 'world-log', 'clock', 'faults', 'control'];
-    if (known.includes(path.split('/')[0] ?? ''))
+    const slash = path.indexOf('/');
+    const head = slash >= 0 ? path.slice(0, slash + 1) : path;
+    const rest = slash >= 0 ? decodeURIComponent(path.slice(slash + 1)) : '';
+    const handler = routes[`${method} ${head}`];
+    if (handler) return handler(Object.fromEntries(q.entries()), body, rest);
+    const base = head.replace(/\/$/, '');
+    if (Object.keys(routes).some((k) => k.split(' ')[1]?.replace(/\/$/, '') === base)) {
       throw new ControlError('MethodNotAllowed', `${method} /_twin/${path} is not supported`, 405);
+    }
     throw new ControlError('NotFound', `no control endpoint /_twin/${path}`, 404);
   }
 

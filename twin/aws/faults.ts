@@ -158,33 +158,50 @@ export class FaultControl {
   }
 }
 
+const CHECKS: readonly [(s: FaultSpec) => boolean, string | ((s: FaultSpec) => string)][] = [
+  [
+    (s) => s.kind === 'throttle' || s.kind === 'error' || s.kind === 'lag',
+    'kind must be throttle, error or lag',
+  ],
+  [
+    (s) => s.service === undefined || SERVICES.has(s.service),
+    (s) => `unknown service ${String(s.service)}; known: ${[...SERVICES].join(', ')}`,
+  ],
+  [
+    (s) => s.operation === undefined || (typeof s.operation === 'string' && s.operation !== ''),
+    'operation must be a non-empty string',
+  ],
+  [
+    (s) => s.rate === undefined || (typeof s.rate === 'number' && s.rate >= 0 && s.rate <= 1),
+    'rate must be a number in [0, 1]',
+  ],
+  [
+    (s) => s.status === undefined || [500, 502, 503, 504].includes(s.status),
+    'status must be 500, 502, 503 or 504',
+  ],
+  [
+    (s) => s.code === undefined || (typeof s.code === 'string' && /^[A-Za-z][A-Za-z0-9.]*$/.test(s.code)),
+    'code must be an error code such as InternalFailure',
+  ],
+  [
+    (s) =>
+      s.kind !== 'lag' || (typeof s.delayMs === 'number' && s.delayMs >= 0 && Number.isFinite(s.delayMs)),
+    'lag needs delayMs >= 0',
+  ],
+  [(s) => s.kind === 'lag' || s.delayMs === undefined, 'delayMs is only for lag'],
+  [
+    (s) => s.times === undefined || (Number.isInteger(s.times) && s.times > 0),
+    'times must be a positive integer',
+  ],
+];
+
+const SPEC_KEYS = ['kind', 'service', 'operation', 'rate', 'status', 'code', 'delayMs', 'times'] as const;
+
 function validate(spec: FaultSpec): FaultSpec {
   if (typeof spec !== 'object' || spec === null) throw new FaultSpecError('a fault must be an object');
-  const { kind, service, operation, rate, status, code, delayMs, times } = spec;
-  if (kind !== 'throttle' && kind !== 'error' && kind !== 'lag')
-    throw new FaultSpecError(`kind must be throttle, error or lag, got ${String(kind)}`);
-  if (service !== undefined && !SERVICES.has(service))
-    throw new FaultSpecError(`unknown service ${String(service)}; known: ${[...SERVICES].join(', ')}`);
-  if (operation !== undefined && (typeof operation !== 'string' || operation === ''))
-    throw new FaultSpecError('operation must be a non-empty string');
-  if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1))
-    throw new FaultSpecError('rate must be a number in [0, 1]');
-  if (status !== undefined && ![500, 502, 503, 504].includes(status))
-    throw new FaultSpecError('status must be 500, 502, 503 or 504');
-  if (code !== undefined && (typeof code !== 'string' || !/^[A-Za-z][A-Za-z0-9.]*$/.test(code)))
-    throw new FaultSpecError('code must be an error code such as InternalFailure');
-  if (kind === 'lag' && !(typeof delayMs === 'number' && delayMs >= 0 && Number.isFinite(delayMs)))
-    throw new FaultSpecError('lag needs delayMs >= 0');
-  if (kind !== 'lag' && delayMs !== undefined) throw new FaultSpecError('delayMs is only for lag');
-  if (times !== undefined && !(Number.isInteger(times) && times > 0))
-    throw new FaultSpecError('times must be a positive integer');
-  const out: FaultSpec = { kind };
-  if (service !== undefined) out.service = service;
-  if (operation !== undefined) out.operation = operation;
-  if (rate !== undefined) out.rate = rate;
-  if (status !== undefined) out.status = status;
-  if (code !== undefined) out.code = code;
-  if (delayMs !== undefined) out.delayMs = delayMs;
-  if (times !== undefined) out.times = times;
-  return out;
+  for (const [ok, message] of CHECKS)
+    if (!ok(spec)) throw new FaultSpecError(typeof message === 'string' ? message : message(spec));
+  const out: Record<string, unknown> = {};
+  for (const k of SPEC_KEYS) if (spec[k] !== undefined) out[k] = spec[k];
+  return out as unknown as FaultSpec;
 }

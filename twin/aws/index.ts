@@ -29,6 +29,7 @@ import { createSecretsManager } from './services/secretsmanager.js';
 export type { CallFilter, CallRecord } from './call-log.js';
 export { CallLog } from './call-log.js';
 export type { FaultRule, FaultSpec } from './faults.js';
+export type { ComputeParams, ComputeSimulation } from './services/compute/index.js';
 export { FaultControl, THROTTLING } from './faults.js';
 
 export interface AwsTwinOptions {

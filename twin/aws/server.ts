@@ -129,6 +129,98 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
       console.error(`[aws-twin] ${where.service}.${where.operation} (${where.requestId}) failed:`, err);
     });
 
+  /** Reads and unwraps the body into `raw`; returns the error to answer with, if any. */
+  async function readApiBody(req: IncomingMessage, raw: RawRequest): Promise<AwsError | 'gzip' | undefined> {
+    const tooLarge = () =>
+      new AwsError('RequestEntityTooLarge', `Request body larger than ${maxBody} bytes.`, { status: 413 });
+    try {
+      raw.body = await readBody(req, maxBody);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return tooLarge();
+      throw e;
+    }
+    // Only RPC bodies are gunzipped: for S3, Content-Encoding is object metadata.
+    const enc = (headerValue(req.headers, 'content-encoding') ?? '').toLowerCase();
+    const rpc =
+      headerValue(req.headers, 'x-amz-target') !== undefined ||
+      (headerValue(req.headers, 'content-type') ?? '').includes('x-www-form-urlencoded');
+    if (signingName(raw) === 's3' || !rpc || !enc.includes('gzip')) return undefined;
+    try {
+      raw.body = gunzipSync(raw.body, { maxOutputLength: maxBody });
+      return undefined;
+    } catch (e) {
+      return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge() : 'gzip';
+    }
+  }
+
+  interface Outcome {
+    reply: HttpReply;
+    operation?: string;
+    input: Wire;
+    errorCode?: string;
+    applied: string[];
+  }
+
+  /** Decodes, applies faults, runs the operation and encodes the reply (or the error). */
+  async function dispatch(
+    codec: Codec,
+    raw: RawRequest,
+    bodyError: AwsError | 'gzip' | undefined,
+    requestId: string,
+  ): Promise<Outcome> {
+    const meta = { requestId, method: raw.method };
+    const out: Outcome = { reply: { status: 500, headers: {}, body: '' }, input: {}, applied: [] };
+    try {
+      if (bodyError === 'gzip')
+        throw new AwsError(malformedCode(codec), 'The request body is not valid gzip.');
+      if (bodyError) {
+        throw codec.service === 's3'
+          ? new AwsError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.')
+          : bodyError;
+      }
+      const decoded = codec.decode(raw);
+      out.operation = decoded.operation;
+      out.input = decoded.input;
+      const module = modules.get(codec.service);
+      const handler =
+        module && Object.hasOwn(module.operations, decoded.operation)
+          ? module.operations[decoded.operation]
+          : undefined;
+      if (!handler) throw codec.unknownOperation(decoded.operation);
+      const decision = opts.faults.decide(codec.service, decoded.operation);
+      out.applied = decision.applied;
+      if (decision.error) throw decision.error;
+      const ctx = { requestId, region: opts.region, accountId: opts.accountId, now: opts.clock.now() };
+      const result = await withTimeout(Promise.resolve(handler(decoded.input, ctx)), handlerTimeout);
+      if (decision.lagMs > 0) await opts.clock.sleep(decision.lagMs);
+      out.reply = codec.encodeResult(
+        decoded.operation,
+        typeof result === 'object' && result !== null ? result : {},
+        meta,
+      );
+    } catch (e) {
+      const err = asAwsError(e, codec, out.operation, requestId);
+      out.errorCode = err.code;
+      try {
+        out.reply = codec.encodeError(err, out.operation, meta);
+      } catch (encodeErr) {
+        onInternalError(encodeErr, { service: codec.service, operation: out.operation ?? '?', requestId });
+        out.reply = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal error' };
+      }
+    }
+    return out;
+  }
+
+  function asAwsError(e: unknown, codec: Codec, operation: string | undefined, requestId: string): AwsError {
+    if (e instanceof AwsError) return e;
+    onInternalError(e, { service: codec.service, operation: operation ?? '?', requestId });
+    const message =
+      e instanceof HandlerTimeout
+        ? 'The request timed out inside the twin.'
+        : 'We encountered an internal error. Please try again.';
+    return new AwsError(serverErrorCode(codec.service, 500), message, { status: 500 });
+  }
+
   async function handleApi(
     req: IncomingMessage,
     res: ServerResponse,
@@ -169,34 +261,8 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
         ...(faults && faults.length > 0 ? { faults } : {}),
       });
     };
-
-    let bodyError: AwsError | undefined;
-    try {
-      raw.body = await readBody(req, maxBody);
-    } catch (e) {
-      if (!(e instanceof BodyTooLarge)) throw e;
-      bodyError = new AwsError('RequestEntityTooLarge', `Request body larger than ${maxBody} bytes.`, {
-        status: 413,
-      });
-    }
-    const signer = signingName(raw);
-    const enc = (headerValue(req.headers, 'content-encoding') ?? '').toLowerCase();
-    const rpc =
-      headerValue(req.headers, 'x-amz-target') !== undefined ||
-      (headerValue(req.headers, 'content-type') ?? '').includes('x-www-form-urlencoded');
-    let gzipError = false;
-    if (!bodyError && signer !== 's3' && rpc && enc.includes('gzip')) {
-      try {
-        raw.body = gunzipSync(raw.body, { maxOutputLength: maxBody });
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-          bodyError = new AwsError('RequestEntityTooLarge', `Request body larger than ${maxBody} bytes.`, {
-            status: 413,
-          });
-        } else gzipError = true;
-      }
-    }
-
+    const bodyError = await readApiBody(req, raw);
+    const closeAfter = bodyError instanceof AwsError;
     const r = route(raw, codecs);
     if (r.kind === 'unroutable') {
       const reply = unroutableReply(r.style, r.message, requestId);
@@ -207,66 +273,12 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
         reply,
         r.style === 'json' ? 'UnknownOperationException' : 'InvalidAction',
       );
-      send(res, method, reply, bodyError !== undefined);
+      send(res, method, reply, closeAfter);
       return;
     }
-    const codec = r.codec;
-    const meta = { requestId, method };
-    let operation: string | undefined;
-    let input: Wire = {};
-    let applied: string[] = [];
-    let reply: HttpReply;
-    let errorCode: string | undefined;
-    try {
-      if (bodyError) {
-        if (codec.service === 's3')
-          throw new AwsError(
-            'EntityTooLarge',
-            'Your proposed upload exceeds the maximum allowed object size.',
-          );
-        throw bodyError;
-      }
-      if (gzipError) throw new AwsError(malformedCode(codec), 'The request body is not valid gzip.');
-      const decoded = codec.decode(raw);
-      operation = decoded.operation;
-      input = decoded.input;
-      const module = modules.get(codec.service);
-      const handler =
-        module && Object.hasOwn(module.operations, operation) ? module.operations[operation] : undefined;
-      if (!handler) throw codec.unknownOperation(operation);
-      const decision = opts.faults.decide(codec.service, operation);
-      applied = decision.applied;
-      if (decision.error) throw decision.error;
-      const ctx = { requestId, region: opts.region, accountId: opts.accountId, now: opts.clock.now() };
-      const result = await withTimeout(Promise.resolve(handler(input, ctx)), handlerTimeout);
-      if (decision.lagMs > 0) await opts.clock.sleep(decision.lagMs);
-      reply = codec.encodeResult(
-        operation,
-        typeof result === 'object' && result !== null ? result : {},
-        meta,
-      );
-    } catch (e) {
-      let err: AwsError;
-      if (e instanceof AwsError) err = e;
-      else {
-        onInternalError(e, { service: codec.service, operation: operation ?? '?', requestId });
-        const code = serverErrorCode(codec.service, 500);
-        const message =
-          e instanceof HandlerTimeout
-            ? 'The request timed out inside the twin.'
-            : 'We encountered an internal error. Please try again.';
-        err = new AwsError(code, message, { status: 500 });
-      }
-      errorCode = err.code;
-      try {
-        reply = codec.encodeError(err, operation, meta);
-      } catch (encodeErr) {
-        onInternalError(encodeErr, { service: codec.service, operation: operation ?? '?', requestId });
-        reply = { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal error' };
-      }
-    }
-    log(codec.service, operation ?? '(malformed)', input, reply, errorCode, applied);
-    send(res, method, reply, bodyError !== undefined);
+    const out = await dispatch(r.codec, raw, bodyError, requestId);
+    log(r.codec.service, out.operation ?? '(malformed)', out.input, out.reply, out.errorCode, out.applied);
+    send(res, method, out.reply, closeAfter);
   }
 
   const server: Server = createServer((req, res) => {

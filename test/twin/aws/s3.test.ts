@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -184,6 +185,24 @@ describe('S3 objects', () => {
     expect(won).toHaveLength(1);
     for (const r of results)
       if (r.status === 'rejected') expect((r.reason as Error).name).toBe('PreconditionFailed');
+  });
+
+  it('accepts streamed uploads (aws-chunked with a trailing checksum)', async () => {
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: 'desired',
+        Key: 'streamed',
+        Body: Readable.from([Buffer.from('hello '), Buffer.from('world')]),
+        ContentLength: 11,
+      }),
+    );
+    expect(put.ETag).toBe(md5('hello world'));
+    const [logged] = twin.calls
+      .list({ service: 's3', operation: 'PutObject' })
+      .filter((x) => x.params['Key'] === 'streamed');
+    expect(logged!.params['ChecksumCRC32']).toEqual(expect.any(String));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'desired', Key: 'streamed' }));
+    expect(await got.Body!.transformToString()).toBe('hello world');
   });
 
   it('serves byte ranges with 206', async () => {
