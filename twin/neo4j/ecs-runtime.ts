@@ -10,12 +10,16 @@
  *   (PRIMARY or SECONDARY) → the member's mode;
  * - `NEO4J_dbms_cluster_minimum__initial__system__primaries__count` (default 3) → when the cluster forms;
  * - `NEO4J_server_bolt_listen__address` / the 7687 port mapping → the Bolt port;
- * - `NEO4J_ECS_MEMBER` → the member's name in logs (default: the service group or task id).
+ * - `NEO4J_ECS_MEMBER` → the member's name (default: from the /data bind path
+ *   `/var/lib/neo4j-ecs/<member>`, else the service group and task id);
+ * - `NEO4J_dbms_cluster_endpoints` / `..._discovery_v2_endpoints` / `..._discovery_endpoints` → which
+ *   members form one cluster (default: one cluster per ECS cluster).
  *
- * Its data lives on the attached EBS volume mounted at /data: the volume whose id or device appears
- * in the host path of the task volume mounted at /data, else the one tagged with the member name
- * (`neo4j-ecs:member`), else the only one attached. Without a volume it runs on the container's
- * writable layer, which is lost when the task stops (a world-log warning says so).
+ * Its data lives on an attached EBS volume: the one `NEO4J_ECS_VOLUME_ID` names (the entry point
+ * refuses to start without it, docs/topology.md), else the one whose id or device appears in the host
+ * path mounted at /data, else the one tagged `neo4j-ecs:member` = the member, else the only one
+ * attached. Without a volume it runs on the container's writable layer, which is lost when the task
+ * stops (a world-log event says so): secondaries run that way.
  *
  * Health: UNKNOWN while starting, HEALTHY once every database allocated to it is online, UNHEALTHY
  * if it stops being part of the cluster. A refused start (incompatible version, dropped server,
@@ -49,6 +53,8 @@ export interface EcsNeo4jRuntimeOptions {
 export interface EcsMemberInfo {
   taskArn: string;
   clusterArn: string;
+  /** The Neo4j cluster it belongs to: its discovery endpoints, or the ECS cluster ARN. */
+  cluster: string;
   name: string;
   mode: Mode;
   boltUrl: string;
@@ -58,8 +64,8 @@ export interface EcsMemberInfo {
 }
 
 export interface EcsNeo4jRuntime extends TaskLifecycleHooks {
-  /** The Neo4j cluster model of an ECS cluster (one Neo4j cluster per ECS cluster). */
-  cluster(clusterArn: string): ClusterModel | undefined;
+  /** The Neo4j cluster model by key: the members' discovery endpoints, else the ECS cluster ARN. */
+  cluster(key: string): ClusterModel | undefined;
   members(): EcsMemberInfo[];
   memberForTask(taskArn: string): SimMember | undefined;
   /** Stops every member and timer. */
@@ -94,15 +100,22 @@ function boltPort(c: TaskContainerInfo, env: Record<string, string>): number {
   return mapping?.hostPort && mapping.hostPort > 0 ? mapping.hostPort : containerPort;
 }
 
+/** The host path bind-mounted at /data, if any (docs/topology.md: `/var/lib/neo4j-ecs/<member>`). */
+function dataHostPath(task: TaskRuntimeInfo, c: TaskContainerInfo): string | undefined {
+  const mount = c.mountPoints.find(
+    (m) => m.containerPath === '/data' || m.containerPath.startsWith('/data/'),
+  );
+  return mount ? task.volumes[mount.sourceVolume]?.hostSourcePath : undefined;
+}
+
 function pickVolume(
   task: TaskRuntimeInfo,
   c: TaskContainerInfo,
   memberName: string,
+  expectedVolumeId: string | undefined,
 ): TaskRuntimeInfo['attachedVolumes'][number] | null {
-  const mount = c.mountPoints.find(
-    (m) => m.containerPath === '/data' || m.containerPath.startsWith('/data/'),
-  );
-  const hostPath = mount ? task.volumes[mount.sourceVolume]?.hostSourcePath : undefined;
+  if (expectedVolumeId) return task.attachedVolumes.find((v) => v.volumeId === expectedVolumeId) ?? null;
+  const hostPath = dataHostPath(task, c);
   if (hostPath) {
     const byPath = task.attachedVolumes.find(
       (v) =>
@@ -119,6 +132,8 @@ function pickVolume(
 
 interface Running {
   task: TaskRuntimeInfo;
+  /** The Neo4j cluster this member discovered. */
+  key: string;
   member: SimMember;
   control: TaskControl;
   volumeId: string | null;
@@ -170,7 +185,7 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
   const checkHealth = (r: Running): void => {
     r.health = null;
     if (running.get(r.task.taskArn) !== r || r.member.state !== 'running') return;
-    const c = clusters.get(r.task.clusterArn);
+    const c = clusters.get(r.key);
     let status: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' = 'UNKNOWN';
     const s = c?.servers.get(r.member.serverId);
     if (c && s) {
@@ -187,10 +202,22 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
     r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
   };
 
-  const memberName = (task: TaskRuntimeInfo, env: Record<string, string>): string =>
-    env.NEO4J_ECS_MEMBER ??
-    (task.group ? task.group.replace(/^service:/, '') + '/' : '') +
-      (task.taskArn.split('/').pop() ?? task.taskArn);
+  const memberName = (task: TaskRuntimeInfo, c: TaskContainerInfo, env: Record<string, string>): string => {
+    if (env.NEO4J_ECS_MEMBER) return env.NEO4J_ECS_MEMBER;
+    const fromPath = /\/var\/lib\/neo4j-ecs\/([^/]+)\/?$/.exec(dataHostPath(task, c) ?? '')?.[1];
+    if (fromPath) return fromPath;
+    return (
+      (task.group ? task.group.replace(/^service:/, '') + '/' : '') +
+      (task.taskArn.split('/').pop() ?? task.taskArn)
+    );
+  };
+
+  /** Members that discover each other form one cluster: keyed by their discovery endpoints. */
+  const clusterKey = (task: TaskRuntimeInfo, env: Record<string, string>): string =>
+    env.NEO4J_dbms_cluster_endpoints ??
+    env.NEO4J_dbms_cluster_discovery_v2_endpoints ??
+    env.NEO4J_dbms_cluster_discovery_endpoints ??
+    task.clusterArn;
 
   return {
     async onTaskStarted(task, control) {
@@ -198,7 +225,7 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
       if (!container) return;
       const env = envOf(container);
       const image = parseImage(container.image);
-      const name = memberName(task, env);
+      const name = memberName(task, container, env);
       if (!image) {
         control.exit(1, `cannot tell the Neo4j version from image '${container.image}'`);
         return;
@@ -220,8 +247,23 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
           : slash > 0
             ? [auth.slice(0, slash), auth.slice(slash + 1)]
             : ['neo4j', auth];
-      const cluster = clusterFor(task.clusterArn, env, image.edition);
-      const vol = pickVolume(task, container, name);
+      const key = clusterKey(task, env);
+      const cluster = clusterFor(key, env, image.edition);
+      const expectedVolume = env.NEO4J_ECS_VOLUME_ID;
+      const vol = pickVolume(task, container, name, expectedVolume);
+      if (expectedVolume && !vol) {
+        // The image's entry point refuses to start Neo4j on anything but the expected volume.
+        opts.log.append('neo4j.member.refused', {
+          member: name,
+          taskArn: task.taskArn,
+          reason: `volume ${expectedVolume} is not mounted`,
+        });
+        control.exit(
+          1,
+          `data volume ${expectedVolume} is not mounted at /data; refusing to start Neo4j on an empty store`,
+        );
+        return;
+      }
       if (!vol) opts.log.append('neo4j.member.no-volume', { member: name, taskArn: task.taskArn });
       const member = new SimMember({
         name,
@@ -238,6 +280,7 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
       });
       const r: Running = {
         task,
+        key,
         member,
         control,
         volumeId: vol?.volumeId ?? null,
@@ -264,12 +307,13 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
       await r.member.stop(reason);
     },
 
-    cluster: (arn) => clusters.get(arn),
+    cluster: (key) => clusters.get(key),
 
     members: () =>
       [...running.values()].map((r) => ({
         taskArn: r.task.taskArn,
         clusterArn: r.task.clusterArn,
+        cluster: r.key,
         name: r.member.name,
         mode: r.member.mode,
         boltUrl: r.member.boltUrl,

@@ -152,6 +152,42 @@ describe('the ECS runtime of simulated members', () => {
     expect(old.exits[0]?.reason).toMatch(/migration/);
   });
 
+  it('refuses to start on anything but the volume NEO4J_ECS_VOLUME_ID names, and finds it by id', async () => {
+    const ctl = control();
+    await runtime.onTaskStarted!(
+      task('p1', volume('vol-other', 'p1'), { NEO4J_ECS_VOLUME_ID: 'vol-expected' }),
+      ctl,
+    );
+    expect(ctl.exits).toEqual([{ code: 1, reason: expect.stringContaining('vol-expected is not mounted') }]);
+    expect(runtime.members()).toEqual([]);
+    const ok = control();
+    const vol = volume('vol-expected', 'someone-else');
+    await runtime.onTaskStarted!(task('p1', vol, { NEO4J_ECS_VOLUME_ID: 'vol-expected' }), ok);
+    expect(ok.exits).toEqual([]);
+    expect(runtime.members()[0]).toMatchObject({ volumeId: 'vol-expected' });
+    expect(vol.data.get('neo4j/server_id')).toBeDefined();
+  });
+
+  it('names members from the /data bind path and groups them by discovery endpoints', async () => {
+    const make = (member: string, endpoints: string): TaskRuntimeInfo => {
+      const t = task(member, volume(`vol-${member}`, member), {
+        NEO4J_ECS_MEMBER: '',
+        NEO4J_dbms_cluster_discovery_v2_endpoints: endpoints,
+        NEO4J_dbms_cluster_minimum__initial__system__primaries__count: '1',
+      });
+      delete t.containers[0]!.environment.NEO4J_ECS_MEMBER;
+      t.volumes = { data: { hostSourcePath: `/var/lib/neo4j-ecs/${member}` } };
+      return t;
+    };
+    await runtime.onTaskStarted!(make('a-primary-1', 'a.neo4j.internal:6000'), control());
+    await runtime.onTaskStarted!(make('b-primary-1', 'b.neo4j.internal:6000'), control());
+    const members = runtime.members();
+    expect(members.map((m) => m.name).sort()).toEqual(['a-primary-1', 'b-primary-1']);
+    expect(new Set(members.map((m) => m.cluster)).size).toBe(2);
+    expect(runtime.cluster('a.neo4j.internal:6000')?.formed).toBe(true);
+    expect(runtime.cluster('b.neo4j.internal:6000')?.servers.size).toBe(1);
+  });
+
   it('ignores tasks that do not run Neo4j', async () => {
     const ctl = control();
     const t = task('web', null, {}, 'nginx:1.25');
