@@ -240,6 +240,7 @@ export const ConfigSchema = z.object({
   httpHost: z.string().min(1).default('0.0.0.0'),
   httpPort: z
     .string()
+    .default('8080')
     .transform((s, ctx) => {
       if (s === 'off') return undefined;
       const n = Number(s);
@@ -248,8 +249,7 @@ export const ConfigSchema = z.object({
         return z.NEVER;
       }
       return n;
-    })
-    .default(8080),
+    }),
   statusBucket: statusBucket.optional(),
   namespace: z
     .string()
