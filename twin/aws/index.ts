@@ -125,12 +125,21 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   });
   const modules: ServiceModule[] = [...compute.modules, ...dataModules];
 
+  /** Stops the simulations' timers (also when start-up fails half-way). */
+  const halt = () => {
+    cloudwatch.stop();
+    compute.stop();
+    if (!opts.clock) clock.stop();
+  };
+
   if (saved) {
-    for (const m of dataModules) {
-      const state = saved.services[m.service];
-      if (state !== undefined) m.restore?.(state);
+    try {
+      restoreState(saved, dataModules, compute);
+    } catch (e) {
+      halt();
+      const why = e instanceof Error ? e.message : String(e);
+      throw new Error(`cannot restore the twin state from ${opts.stateDir ?? ''}: ${why}`, { cause: e });
     }
-    if (saved.compute !== undefined) compute.restore(saved.compute);
   }
 
   const calls = new CallLog();
@@ -179,20 +188,26 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
     context: () => ({ requestId: uuid(requestRng), region, accountId, now: clock.now() }),
   });
 
-  const server = await startTwinServer({
-    host,
-    port: opts.port ?? 4566,
-    clock,
-    region,
-    accountId,
-    modules,
-    calls,
-    faults,
-    requestId: () => uuid(requestRng),
-    control: (req, url, body, res) => control.handleHttp(req, url, body, res),
-    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
-    ...(opts.onInternalError ? { onInternalError: opts.onInternalError } : {}),
-  });
+  let server: Awaited<ReturnType<typeof startTwinServer>>;
+  try {
+    server = await startTwinServer({
+      host,
+      port: opts.port ?? 4566,
+      clock,
+      region,
+      accountId,
+      modules,
+      calls,
+      faults,
+      requestId: () => uuid(requestRng),
+      control: (req, url, body, res) => control.handleHttp(req, url, body, res),
+      ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+      ...(opts.onInternalError ? { onInternalError: opts.onInternalError } : {}),
+    });
+  } catch (e) {
+    halt();
+    throw e;
+  }
   endpoint = server.endpoint;
   port = server.port;
 
@@ -219,13 +234,26 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
       if (stopped) return;
       stopped = true;
       persister?.stop();
-      await server.close();
-      persister?.saveNow();
-      cloudwatch.stop();
-      compute.stop();
-      if (!opts.clock) clock.stop();
+      try {
+        await server.close();
+        persister?.saveNow();
+      } finally {
+        halt();
+      }
     },
   };
+}
+
+function restoreState(
+  saved: PersistedState,
+  dataModules: readonly ServiceModule[],
+  compute: ComputeSimulation,
+): void {
+  for (const m of dataModules) {
+    const state = saved.services[m.service];
+    if (state !== undefined) m.restore?.(state);
+  }
+  if (saved.compute !== undefined) compute.restore(saved.compute);
 }
 
 function isLoopback(host: string): boolean {
