@@ -231,7 +231,12 @@ export class ClusterModel {
         if (db.type !== 'system') rec.volume?.saveGraph(db.name, db.store.graphAt(r.lastTx));
       }
       db.replicas.delete(serverId);
-      if (db.leader === serverId) db.leaderLostAt = this.now();
+      // A Raft leader that stops is no longer leader when it comes back (it restarts as a follower);
+      // the others elect after their failure-detection delay.
+      if (db.leader === serverId) {
+        this.loseLeader(db, 'its server stopped');
+        db.leaderLostAt = this.now();
+      }
     }
     rec.running = false;
     this.p.log.append('neo4j.member.left', { member: rec.memberName, serverId, reason });

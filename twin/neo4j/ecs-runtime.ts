@@ -92,9 +92,11 @@ function modeOf(env: Record<string, string>): Mode {
   return constraint === 'SECONDARY' || systemMode === 'SECONDARY' ? 'secondary' : 'primary';
 }
 
+/** The Bolt port: the listen address's port (`:0` picks a free one, a twin-only convenience for tests), else 7687, mapped. */
 function boltPort(c: TaskContainerInfo, env: Record<string, string>): number {
   const listen = env.NEO4J_server_bolt_listen__address;
   const fromEnv = listen ? Number(/:(\d+)$/.exec(listen)?.[1]) : NaN;
+  if (fromEnv === 0) return 0;
   const containerPort = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 7687;
   const mapping = c.portMappings.find((p) => p.containerPort === containerPort);
   return mapping?.hostPort && mapping.hostPort > 0 ? mapping.hostPort : containerPort;
@@ -195,10 +197,10 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         status = mine.every((d) => d.replicas.get(s.serverId)?.status === 'online') ? 'HEALTHY' : 'UNKNOWN';
       }
     }
-    if (status !== r.lastHealth) {
-      r.lastHealth = status;
-      r.control.setHealth(status);
-    }
+    // Reported on every check, not only on change: the ECS side ignores reports until the task is
+    // RUNNING, and repeating one is harmless.
+    r.lastHealth = status;
+    r.control.setHealth(status);
     r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
   };
 
@@ -296,7 +298,8 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         control.exit(1, reason);
         return;
       }
-      checkHealth(r);
+      r.control.setHealth('UNKNOWN');
+      r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
     },
 
     async onTaskStopped(task, reason) {
