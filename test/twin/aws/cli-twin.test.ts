@@ -54,13 +54,19 @@ describe('neo4j-ecs twin', () => {
 
   it('stops on SIGTERM by default', async () => {
     const io = capture();
+    const before = new Set(process.listeners('SIGTERM'));
     const run = program(twinCommand({ io })).parseAsync(['twin', '--port', '0'], { from: 'user' });
     for (let i = 0; i < 200 && !io.lines.some((l) => l.startsWith('Press Ctrl-C')); i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(io.lines.some((l) => l.startsWith('AWS twin listening'))).toBe(true);
-    process.emit('SIGTERM');
+    // Deliver SIGTERM to the command's own handler only (not to any other listener in this process).
+    const added = process.listeners('SIGTERM').filter((l) => !before.has(l));
+    expect(added).toHaveLength(1);
+    added[0]!('SIGTERM');
     await run;
     expect(io.lines[io.lines.length - 1]).toBe('AWS twin stopped.');
+    expect(process.listeners('SIGTERM').filter((l) => !before.has(l))).toHaveLength(0);
+    expect(process.listeners('SIGINT').filter((l) => added.includes(l))).toHaveLength(0);
   });
 
   it('reports a port in use and a non-loopback host as clear errors with exit code 2', async () => {
