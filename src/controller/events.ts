@@ -5,7 +5,8 @@
  *
  * Identical repeats are aggregated as Kubernetes' event recorder does: the first occurrence is written
  * at once; repeats within the aggregation window only bump the series' count, which is written again
- * (with the cumulative count and firstTime) at most once per `reemitAfterMs`, and on flush. Every text
+ * (with the cumulative count and firstTime) at most once per `reemitAfterMs`, and on flush. Events of
+ * actions (`action` set) are always written, with the series count, so no mutating call goes unrecorded. Every text
  * passes the redaction guard first, so no secret reaches a sink.
  */
 import type { Writable } from 'node:stream';
@@ -125,7 +126,8 @@ export class EventRecorder {
       this.series.set(key, s);
       s.event = { ...s.event, time: iso(now), count: s.event.count + 1 };
       s.lastSeen = now;
-      if (now - s.lastWritten < this.opts.reemitAfterMs) {
+      // An action is always written (with its series count): every mutating call stays on record.
+      if (clean.action === undefined && now - s.lastWritten < this.opts.reemitAfterMs) {
         s.pending = true;
         return undefined;
       }

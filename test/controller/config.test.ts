@@ -2,7 +2,10 @@ import { ConfigError, loadConfig, SETTINGS } from '../../src/controller/config.j
 
 describe('run configuration', () => {
   it('applies defaults, with a flag winning over its environment variable', () => {
-    const c = loadConfig({ source: 's3://bkt/envs/prod.yaml', leaseTtl: '45s' }, { NEO4J_ECS_LEASE_TTL: '10s', NEO4J_ECS_RESYNC: '2m' });
+    const c = loadConfig(
+      { source: 's3://bkt/envs/prod.yaml', leaseTtl: '45s' },
+      { NEO4J_ECS_LEASE_TTL: '10s', NEO4J_ECS_RESYNC: '2m' },
+    );
     expect(c).toMatchObject({
       source: 's3://bkt/envs/prod.yaml',
       leaseTtl: 45_000,
@@ -48,7 +51,10 @@ describe('run configuration', () => {
   it('reports every problem at once, naming the flag and the variable', () => {
     let err: unknown;
     try {
-      loadConfig({ interval: 'soon', httpPort: '70000', statusBucket: 'bucket' }, { NEO4J_ECS_CONCURRENCY: '0', NEO4J_ECS_HOLDER_ID: 'has space' });
+      loadConfig(
+        { interval: 'soon', httpPort: '70000', statusBucket: 'bucket' },
+        { NEO4J_ECS_CONCURRENCY: '0', NEO4J_ECS_HOLDER_ID: 'has space' },
+      );
     } catch (e) {
       err = e;
     }
@@ -65,7 +71,9 @@ describe('run configuration', () => {
   it('refuses unsupported sources and out-of-range durations', () => {
     expect(() => loadConfig({ source: 'ftp://x/y' }, {})).toThrow(/unsupported source/);
     expect(() => loadConfig({ source: 's3://Bad/x' }, {})).toThrow(/bucket name/);
-    expect(() => loadConfig({ source: 'x.yaml', leaseTtl: '10ms' }, {})).toThrow(/--lease-ttl .*between 1000 ms/);
+    expect(() => loadConfig({ source: 'x.yaml', leaseTtl: '10ms' }, {})).toThrow(
+      /--lease-ttl .*between 1000 ms/,
+    );
   });
 
   it('documents a flag and an environment variable for every setting', () => {
