@@ -14,7 +14,7 @@ describe('Auto Scaling lifecycle hooks in the twin', () => {
 
   async function instances(g: string): Promise<AsgI[]> {
     const out = await h.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [g] });
-    return ((out['AutoScalingGroups'] as { Instances: AsgI[] }[])[0]?.Instances ?? []);
+    return (out['AutoScalingGroups'] as { Instances: AsgI[] }[])[0]?.Instances ?? [];
   }
 
   async function state(g: string, id: string): Promise<string | undefined> {

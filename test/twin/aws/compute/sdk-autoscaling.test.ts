@@ -1,8 +1,7 @@
 /**
  * Auto Scaling (awsQuery) through the real @aws-sdk/client-auto-scaling against the twin, on a manual clock.
  */
-import type {
-  AutoScalingClient} from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
   CompleteLifecycleActionCommand,
   CreateAutoScalingGroupCommand,

@@ -2,8 +2,7 @@
  * EC2 and EBS through the real @aws-sdk/client-ec2 against the twin's HTTP endpoint (ec2Query).
  * The twin runs on a manual clock, so every state transition is driven by the test.
  */
-import type {
-  EC2Client} from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import {
   AttachVolumeCommand,
   CreateLaunchTemplateCommand,

@@ -2,8 +2,7 @@
  * ECS (awsJson1_1) through the real @aws-sdk/client-ecs against the twin, with virtual time running
  * 1000× faster than wall time, including the SDK's own services-stable waiter.
  */
-import type {
-  ECSClient} from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateClusterCommand,
   CreateServiceCommand,

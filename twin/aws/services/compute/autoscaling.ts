@@ -20,7 +20,7 @@ import type {
   LaunchConfiguration,
   ScalingActivity,
 } from './state.js';
-import { compact, matchesFilters, paginate, sortBy, type Reader } from './util.js';
+import { compact, emptyQueryResult, matchesFilters, paginate, sortBy, type Reader } from './util.js';
 
 const MAX_ACTIVITIES = 100;
 const ACTIVE_STATES: AsgLifecycleState[] = ['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService'];
@@ -965,7 +965,7 @@ export class AsgSim {
         i.protectedFromScaleIn = prot;
         this.sim.log('asg.protection', { asg: g.name, instanceId: i.instanceId, protectedFromScaleIn: prot });
       }
-      return {};
+      return emptyQueryResult();
     },
 
     SetInstanceHealth: (input) => {

@@ -32,17 +32,18 @@ export class Scheduler {
   // Events and deployments
 
   /** Records a service event; `throttled` ones (placement failures) are not repeated within serviceEventRepeatMs. */
-  addEvent(svc: Service, message: string, throttled = false): void {
+  addEvent(svc: Service, message: string, throttled = false): boolean {
     const now = this.sim.now();
     if (throttled) {
       const last = svc.lastEventAt[message];
-      if (last !== undefined && now - last < this.sim.params.serviceEventRepeatMs) return;
+      if (last !== undefined && now - last < this.sim.params.serviceEventRepeatMs) return false;
       svc.lastEventAt[message] = now;
     }
     svc.events.unshift({ id: this.sim.uuid(), createdAt: now, message });
     if (svc.events.length > this.sim.params.maxServiceEvents)
       svc.events.length = this.sim.params.maxServiceEvents;
     this.sim.log('ecs.service.event', { service: svc.arn, message });
+    return true;
   }
 
   newDeployment(svc: Service, taskDefinition: string, reason: string): Deployment {
@@ -214,17 +215,18 @@ export class Scheduler {
         if (!res.ok) {
           const tail =
             'For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.';
-          this.addEvent(
+          const recorded = this.addEvent(
             svc,
             res.closest
               ? `(service ${svc.name}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ${res.closest.ci.id}) ${res.closest.why}. ${tail}`
               : `(service ${svc.name}) was unable to place a task because no container instance met all of its requirements. Reason: ${res.reason === 'no container instance met all of its requirements' ? 'No Container Instances were available.' : res.reason} ${tail}`,
             true,
           );
-          this.sim.log('ecs.scheduler.unplaced', {
-            service: svc.arn,
-            reason: res.closest?.why ?? res.reason,
-          });
+          if (recorded)
+            this.sim.log('ecs.scheduler.unplaced', {
+              service: svc.arn,
+              reason: res.closest?.why ?? res.reason,
+            });
           break;
         }
         const t = this.tasks.create({

@@ -23,6 +23,7 @@ import type {
   PlacementConstraint,
   PlacementStrategy,
   Task,
+  TaskContainer,
   TaskDefinition,
   TaskStatus,
 } from '../state.js';
@@ -61,7 +62,7 @@ export function readPlacement(r: Reader): {
   constraints: PlacementConstraint[];
   strategies: PlacementStrategy[];
 } {
-  const constraints = r.objList('placementConstraints').map((c) => {
+  const constraints = r.objList('placementConstraints').map((c): PlacementConstraint => {
     const type = c.reqStr('type');
     if (type !== 'distinctInstance' && type !== 'memberOf')
       throw ecsInvalid(`Invalid placement constraint type '${type}'.`);
@@ -81,7 +82,7 @@ export function readPlacement(r: Reader): {
     return { type };
   });
   if (constraints.length > 10) throw ecsInvalid('At most 10 placement constraints are allowed.');
-  const strategies = r.objList('placementStrategy').map((s) => {
+  const strategies = r.objList('placementStrategy').map((s): PlacementStrategy => {
     const type = s.reqStr('type');
     const field = s.str('field');
     if (type === 'random') return { type };
@@ -197,20 +198,21 @@ export class Tasks {
               hostPorts.push(hostPort);
               return { bindIP: '0.0.0.0', containerPort: p.containerPort, hostPort, protocol: p.protocol };
             });
-      return compact({
+      const tc: TaskContainer = {
         name: c.name,
         containerArn: `arn:aws:ecs:${this.sim.region}:${this.sim.accountId}:container/${o.ci.clusterArn.split('/').pop() ?? ''}/${id}/${this.sim.uuid()}`,
         image: c.image,
-        lastStatus: 'PENDING' as const,
+        lastStatus: 'PENDING',
         healthStatus: 'UNKNOWN',
         essential: c.essential,
         hasHealthCheck: c.healthCheck !== undefined,
         environment: env,
         cpu: c.cpu,
-        memory: c.memory,
-        memoryReservation: c.memoryReservation,
         networkBindings: bindings,
-      });
+        ...(c.memory !== undefined ? { memory: c.memory } : {}),
+        ...(c.memoryReservation !== undefined ? { memoryReservation: c.memoryReservation } : {}),
+      };
+      return tc;
     });
     const t: Task = {
       arn,
