@@ -1,9 +1,11 @@
 /** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
 import { Command } from 'commander';
 import { doctorCommand } from './commands/doctor.js';
+import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { schemaCommand } from './commands/schema.js';
+import { twinCommand } from './commands/twin.js';
 import { validateCommand } from './commands/validate.js';
 import { packageVersion } from './version.js';
 
@@ -20,5 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(doctorCommand());
   program.addCommand(runCommand());
   program.addCommand(statusCommand());
+  program.addCommand(probeCommand());
+  program.addCommand(twinCommand());
   return program;
 }
