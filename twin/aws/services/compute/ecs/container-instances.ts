@@ -31,6 +31,10 @@ export class ContainerInstances {
     private readonly clusters: Clusters,
   ) {
     sim.on('ecs.agent.register', (a) => this.onAgentStart(String(a['instanceId'])));
+    sim.on('ecs.ci.purge', (a) => {
+      const ci = sim.state.containerInstances.get(String(a['arn']));
+      if (ci?.status === 'INACTIVE') sim.state.containerInstances.delete(ci.arn);
+    });
   }
 
   arn(clusterName: string, id: string): string {
@@ -100,6 +104,12 @@ export class ContainerInstances {
     Object.assign(ci, patch);
     if (before.status === ci.status && before.agentConnected === ci.agentConnected) return;
     ci.version += 1;
+    if (ci.status === 'INACTIVE' && before.status !== 'INACTIVE')
+      this.sim.schedule(
+        'ecs.ci.purge',
+        { arn: ci.arn },
+        this.sim.params.inactiveContainerInstanceRetentionMs,
+      );
     this.sim.log('ecs.containerInstance.state', {
       containerInstanceArn: ci.arn,
       ec2InstanceId: ci.ec2InstanceId,
