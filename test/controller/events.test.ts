@@ -29,7 +29,7 @@ describe('EventRecorder', () => {
     const { rec, lines, vc } = recorder();
     rec.emit({ ...waiting, action: 'AttachVolume', generation: 3 });
     expect(lines).toHaveLength(1);
-    const e = JSON.parse(lines[0]!);
+    const e = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(Object.keys(e)).toEqual([
       'time',
       'cluster',
