@@ -1,12 +1,13 @@
 /**
  * `neo4j-ecs twin [--port N] [--host A] [--seed N] [--time-scale X] [--state-dir DIR]`: starts the AWS
  * twin (one loopback endpoint for ECS, Auto Scaling, EC2/EBS, CloudWatch, CloudWatch Logs, S3 and
- * Secrets Manager) in the foreground, prints the endpoint and the environment to export, and stops
+ * Secrets Manager), with simulated Neo4j members running inside its ECS tasks, in the foreground, prints the endpoint and the environment to export, and stops
  * cleanly on SIGINT or SIGTERM (saving state first with --state-dir). `neo4j-ecs twin neo4j …` runs a
  * standalone simulated Neo4j cluster instead (twin-neo4j.ts). See docs/twin.md.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { type AwsTwin, startAwsTwin, twinEnv } from '../../../twin/aws/index.js';
+import { type AwsTwin, twinEnv } from '../../../twin/aws/index.js';
+import { startTwin } from '../../../twin/index.js';
 import { type CliIo, processIo } from './cli-io.js';
 import { twinNeo4jCommand } from './twin-neo4j.js';
 
@@ -91,7 +92,7 @@ export function twinCommand(deps: TwinDeps = {}): Command {
     .action(async (flags: Flags) => {
       let twin: AwsTwin;
       try {
-        twin = await startAwsTwin({
+        twin = await startTwin({
           port: flags.port,
           host: flags.host,
           seed: flags.seed,
