@@ -204,6 +204,7 @@ export class EbsSim {
       from,
       to,
       az: v.az,
+      instanceAz: this.sim.state.instances.get(a.instanceId)?.az ?? null,
       tags: { ...v.tags },
       ...extra,
     });

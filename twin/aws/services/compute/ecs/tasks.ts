@@ -329,6 +329,7 @@ export class Tasks {
       taskArn: t.arn,
       group: t.group,
       service: t.serviceArn ?? null,
+      deploymentId: t.deploymentId ?? null,
       taskDefinitionArn: t.taskDefinitionArn,
       instanceId: t.ec2InstanceId,
       az: t.az,
