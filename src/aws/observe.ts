@@ -109,67 +109,115 @@ export async function observeClusters(
   return out;
 }
 
+type Opt = { abortSignal?: AbortSignal };
+const ownerOf = (out: Map<string, ObservedCluster>, name: string): ObservedCluster =>
+  out.get(name) as ObservedCluster;
+
 /** Services, tasks and container instances of every target on one ECS cluster; false if it does not exist. */
 async function observeEcs(
   ecs: ECSClient,
   ecsCluster: string,
   group: readonly ObserveTarget[],
   out: Map<string, ObservedCluster>,
-  opt: { abortSignal?: AbortSignal },
+  opt: Opt,
 ): Promise<boolean> {
   const serviceOwner = new Map<string, string>();
   for (const t of group) for (const s of t.services) serviceOwner.set(s, t.name);
   try {
-    for (const names of chunk([...serviceOwner.keys()], BATCH.describeServices)) {
-      const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names }), opt);
-      for (const s of res.services ?? []) {
-        const owner = out.get(serviceOwner.get(s.serviceName ?? '') ?? '');
-        if (!owner || !s.serviceName || s.status === 'INACTIVE') continue;
-        owner.services[s.serviceName] = toService(s);
-      }
-    }
-    const taskArns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const res = await ecs.send(
-        new ListTasksCommand({ cluster: ecsCluster, maxResults: 100, ...(nextToken ? { nextToken } : {}) }),
-        opt,
-      );
-      taskArns.push(...(res.taskArns ?? []));
-      nextToken = res.nextToken;
-    } while (nextToken);
-    const instanceOwners = new Map<string, Set<string>>();
-    for (const arns of chunk(taskArns, BATCH.describeTasks)) {
-      const res = await ecs.send(new DescribeTasksCommand({ cluster: ecsCluster, tasks: arns }), opt);
-      for (const task of res.tasks ?? []) {
-        const service = task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined;
-        const owner = service !== undefined ? serviceOwner.get(service) : undefined;
-        if (owner === undefined) continue;
-        const t = toTask(task);
-        (out.get(owner) as ObservedCluster).tasks.push(t);
-        if (t.containerInstanceArn)
-          instanceOwners.set(
-            t.containerInstanceArn,
-            (instanceOwners.get(t.containerInstanceArn) ?? new Set()).add(owner),
-          );
-      }
-    }
-    for (const arns of chunk([...instanceOwners.keys()], BATCH.describeContainerInstances)) {
-      const res = await ecs.send(
-        new DescribeContainerInstancesCommand({ cluster: ecsCluster, containerInstances: arns }),
-        opt,
-      );
-      for (const ci of res.containerInstances ?? []) {
-        if (!ci.containerInstanceArn) continue;
-        const obs = toInstance(ci);
-        for (const owner of instanceOwners.get(ci.containerInstanceArn) ?? [])
-          (out.get(owner) as ObservedCluster).containerInstances[obs.arn] = obs;
-      }
-    }
+    await describeServices(ecs, ecsCluster, serviceOwner, out, opt);
+    const instanceOwners = await describeTasks(
+      ecs,
+      ecsCluster,
+      await listTasks(ecs, ecsCluster, opt),
+      serviceOwner,
+      out,
+      opt,
+    );
+    await describeInstances(ecs, ecsCluster, instanceOwners, out, opt);
     return true;
   } catch (e) {
     if (isClusterNotFound(e)) return false;
     throw e;
+  }
+}
+
+async function describeServices(
+  ecs: ECSClient,
+  ecsCluster: string,
+  serviceOwner: ReadonlyMap<string, string>,
+  out: Map<string, ObservedCluster>,
+  opt: Opt,
+): Promise<void> {
+  for (const names of chunk([...serviceOwner.keys()], BATCH.describeServices)) {
+    const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names }), opt);
+    for (const s of res.services ?? []) {
+      const owner = serviceOwner.get(s.serviceName ?? '');
+      if (owner === undefined || !s.serviceName || s.status === 'INACTIVE') continue;
+      ownerOf(out, owner).services[s.serviceName] = toService(s);
+    }
+  }
+}
+
+async function listTasks(ecs: ECSClient, ecsCluster: string, opt: Opt): Promise<string[]> {
+  const taskArns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const res = await ecs.send(
+      new ListTasksCommand({ cluster: ecsCluster, maxResults: 100, ...(nextToken ? { nextToken } : {}) }),
+      opt,
+    );
+    taskArns.push(...(res.taskArns ?? []));
+    nextToken = res.nextToken;
+  } while (nextToken);
+  return taskArns;
+}
+
+/** Keeps the tasks of the targets' services; returns container instance ARN → owning clusters. */
+async function describeTasks(
+  ecs: ECSClient,
+  ecsCluster: string,
+  taskArns: readonly string[],
+  serviceOwner: ReadonlyMap<string, string>,
+  out: Map<string, ObservedCluster>,
+  opt: Opt,
+): Promise<Map<string, Set<string>>> {
+  const instanceOwners = new Map<string, Set<string>>();
+  for (const arns of chunk(taskArns, BATCH.describeTasks)) {
+    const res = await ecs.send(new DescribeTasksCommand({ cluster: ecsCluster, tasks: arns }), opt);
+    for (const task of res.tasks ?? []) {
+      const service = task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined;
+      const owner = service !== undefined ? serviceOwner.get(service) : undefined;
+      if (owner === undefined) continue;
+      const t = toTask(task);
+      ownerOf(out, owner).tasks.push(t);
+      if (t.containerInstanceArn)
+        instanceOwners.set(
+          t.containerInstanceArn,
+          (instanceOwners.get(t.containerInstanceArn) ?? new Set()).add(owner),
+        );
+    }
+  }
+  return instanceOwners;
+}
+
+async function describeInstances(
+  ecs: ECSClient,
+  ecsCluster: string,
+  instanceOwners: ReadonlyMap<string, Set<string>>,
+  out: Map<string, ObservedCluster>,
+  opt: Opt,
+): Promise<void> {
+  for (const arns of chunk([...instanceOwners.keys()], BATCH.describeContainerInstances)) {
+    const res = await ecs.send(
+      new DescribeContainerInstancesCommand({ cluster: ecsCluster, containerInstances: arns }),
+      opt,
+    );
+    for (const ci of res.containerInstances ?? []) {
+      if (!ci.containerInstanceArn) continue;
+      const obs = toInstance(ci);
+      for (const owner of instanceOwners.get(ci.containerInstanceArn) ?? [])
+        ownerOf(out, owner).containerInstances[obs.arn] = obs;
+    }
   }
 }
 

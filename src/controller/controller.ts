@@ -17,8 +17,9 @@ import type { CallCounter, CallCounts } from '../aws/call-counter.js';
 import { addCounts, emptyCounts } from '../aws/call-counter.js';
 import type { ObserveTarget } from '../aws/observe.js';
 import type { ReconcileError } from '../model/errors.js';
-import { RetryableError, classifyError } from '../model/errors.js';
+import { RetryableError, WaitError, classifyError } from '../model/errors.js';
 import type { ObservedCluster } from '../model/observed.js';
+import type { MemberStatus } from '../model/status.js';
 import { memberServices, memberStatuses, membersUp } from '../reconcilers/members.js';
 import { logGroupName } from '../reconcilers/log-group/plan.js';
 import { mergeResults } from '../reconcilers/run.js';
@@ -27,6 +28,7 @@ import type {
   EventExtra,
   ExecutedAction,
   Hold,
+  ReconcileContext,
   ReconcileResult,
   Reconciler,
 } from '../reconcilers/types.js';
@@ -101,6 +103,10 @@ export interface StopReport {
   released: string[];
   timedOut: boolean;
 }
+
+type PartialPass = Omit<PassResult, 'startedAt' | 'durationMs' | 'awsCalls'>;
+
+const NOTHING_DONE = { actions: [], drift: 0, holds: [], statusWritten: false };
 
 const emptyObserved = (name: string, now: number): ObservedCluster => ({
   name,
@@ -298,9 +304,7 @@ export class Controller {
     const scoped = await this.o.counter.scopeSettled(() =>
       this.reconcileCluster(key, signal, setObservation),
     );
-    const partial: Omit<PassResult, 'startedAt' | 'durationMs' | 'awsCalls'> = scoped.ok
-      ? scoped.value
-      : this.crashed(key, classifyError(scoped.error));
+    const partial: PartialPass = scoped.ok ? scoped.value : this.crashed(key, classifyError(scoped.error));
     const awsCalls = addCounts(addCounts(emptyCounts(), scoped.calls), observation?.calls ?? emptyCounts());
     const result: PassResult = {
       ...partial,
@@ -348,10 +352,7 @@ export class Controller {
     return s && s.members.length > 0 ? membersUp(s.members) : undefined;
   }
 
-  private crashed(
-    key: string,
-    err: ReconcileError,
-  ): Omit<PassResult, 'startedAt' | 'durationMs' | 'awsCalls'> {
+  private crashed(key: string, err: ReconcileError): PartialPass {
     this.o.events.emit({ cluster: key, type: 'Warning', reason: err.reason, message: err.message });
     return {
       cluster: key,
@@ -396,89 +397,127 @@ export class Controller {
     key: string,
     signal: AbortSignal,
     setObservation: (o: NonNullable<PassResult['observation']>) => void,
-  ): Promise<Omit<PassResult, 'startedAt' | 'durationMs' | 'awsCalls'>> {
+  ): Promise<PartialPass> {
     const desired = this.desired.get(key);
     const attempt = this.desired.attempted(key);
     const revision = desired?.revision ?? attempt?.revision;
-    const base = { cluster: key, ...(revision !== undefined ? { revision } : {}) };
-    const none = { actions: [], drift: 0, holds: [], statusWritten: false };
+    const base = { cluster: key, ...(revision !== undefined ? { revision } : {}), ...NOTHING_DONE };
     if (!desired && !attempt)
-      return {
-        ...base,
-        ...none,
-        outcome: { kind: 'stop' },
-        result: 'success',
-        lease: { held: false, generation: 0 },
-      };
+      return { ...base, outcome: { kind: 'stop' }, result: 'success', lease: { held: false, generation: 0 } };
     const events = this.clusterEvents(key, revision);
+    const gate = await this.leaseGate(key, events, signal);
+    if ('notHeld' in gate) return { ...base, ...gate.notHeld };
+    const { generation } = gate;
+    const prev = await this.o.status.previous(key, signal);
+    const lease = { held: true, generation };
+    const writeStatus = (pass: PassSummary, d: DesiredCluster | undefined): Promise<boolean> =>
+      this.o.status.put(
+        computeStatus({
+          name: key,
+          prev,
+          desired: d,
+          attempt,
+          pass,
+          holder: this.o.leases.holderId,
+          generation,
+          now: this.o.clock.now(),
+        }),
+        this.statusMeta(generation),
+        signal,
+      );
+    if (!desired) {
+      // Only invalid revisions seen: nothing to apply; say so in status.
+      const statusWritten = await writeStatus({ actions: [], holds: [] }, undefined);
+      return { ...base, statusWritten, outcome: { kind: 'stop' }, result: 'success', lease };
+    }
+    const { result, members, err } = await this.runConcerns(
+      key,
+      desired,
+      generation,
+      events,
+      signal,
+      setObservation,
+    );
+    const statusWritten = signal.aborted
+      ? false
+      : await writeStatus(
+          {
+            actions: result.actions,
+            holds: result.holds,
+            ...(members ? { members } : {}),
+            ...(err ? { error: err } : {}),
+          },
+          desired,
+        );
+    this.reportPass(events, desired, prev?.lastAppliedRevision, result, err, generation);
+    return {
+      ...base,
+      revision: desired.revision,
+      ...this.outcomeOf(result, err),
+      lease,
+      actions: result.actions,
+      drift: result.drift,
+      holds: result.holds,
+      ...(err ? { error: { kind: err.kind, reason: err.reason, message: err.message } } : {}),
+      statusWritten,
+    };
+  }
 
+  /** Acquires or renews the lease; says whether this controller may act, with events on changes of hands. */
+  private async leaseGate(
+    key: string,
+    events: ClusterEvents,
+    signal: AbortSignal,
+  ): Promise<{ generation: number } | { notHeld: Pick<PartialPass, 'outcome' | 'result' | 'lease'> }> {
     const lease = await this.o.leases.ensure(key, signal);
     this.o.metrics.lease(key, lease.held, lease.generation);
     const known = this.generations.get(key);
     if (!lease.held) {
+      const by = `${lease.holder ?? 'nobody'} (generation ${lease.generation})`;
       if (known !== undefined) {
-        events.warning(
-          'LeaseLost',
-          `lease now held by ${lease.holder ?? 'nobody'} (generation ${lease.generation}); not acting`,
-        );
+        events.warning('LeaseLost', `lease now held by ${by}; not acting`);
         this.generations.delete(key);
         this.o.status.invalidate(key);
       } else
-        events.normal(
-          'LeaseHeldElsewhere',
-          `lease held by ${lease.holder ?? 'nobody'} (generation ${lease.generation}); another controller acts on this cluster`,
-        );
+        events.normal('LeaseHeldElsewhere', `lease held by ${by}; another controller acts on this cluster`);
       const after = Math.min(lease.retryAfterMs + Math.round(250 * this.random()), this.o.resyncIntervalMs);
       return {
-        ...base,
-        ...none,
-        outcome: { kind: 'wait', requeueAfterMs: after },
-        result: 'requeue_after',
-        lease: { held: false, generation: lease.generation, holder: lease.holder },
+        notHeld: {
+          outcome: { kind: 'wait', requeueAfterMs: after },
+          result: 'requeue_after',
+          lease: { held: false, generation: lease.generation, holder: lease.holder },
+        },
       };
     }
-    const generation = lease.generation;
-    if (known !== generation) {
-      this.generations.set(key, generation);
+    if (known !== lease.generation) {
+      this.generations.set(key, lease.generation);
       this.o.status.invalidate(key);
       events.normal(
         'LeaseAcquired',
-        `controller ${this.o.leases.holderId} holds the lease (generation ${generation})`,
-        { generation },
+        `controller ${this.o.leases.holderId} holds the lease (generation ${lease.generation})`,
+        {
+          generation: lease.generation,
+        },
       );
     }
-    const prev = await this.o.status.previous(key, signal);
-    const leaseInfo = { held: true, generation };
+    return { generation: lease.generation };
+  }
 
-    if (!desired) {
-      const status = computeStatus({
-        name: key,
-        prev,
-        desired,
-        attempt,
-        pass: { actions: [], holds: [] },
-        holder: this.o.leases.holderId,
-        generation,
-        now: this.o.clock.now(),
-      });
-      const written = await this.o.status.put(status, this.statusMeta(generation), signal);
-      return {
-        ...base,
-        ...none,
-        statusWritten: written,
-        outcome: { kind: 'stop' },
-        result: 'success',
-        lease: leaseInfo,
-      };
-    }
-
-    let summary: PassSummary = { actions: [], holds: [] };
+  /** Observe, then every concern in order (stopping at a wait or a block); errors come back typed. */
+  private async runConcerns(
+    key: string,
+    desired: DesiredCluster,
+    generation: number,
+    events: ClusterEvents,
+    signal: AbortSignal,
+    setObservation: (o: NonNullable<PassResult['observation']>) => void,
+  ): Promise<{ result: ReconcileResult; members?: MemberStatus[]; err?: ReconcileError }> {
     let result: ReconcileResult = { actions: [], drift: 0, holds: [] };
-    let err: ReconcileError | undefined;
+    let members: MemberStatus[] | undefined;
     try {
       const observed = await this.observe(desired, signal, setObservation);
-      summary.members = memberStatuses(desired.cluster, observed);
-      const ctx = {
+      members = memberStatuses(desired.cluster, observed);
+      const ctx: ReconcileContext = {
         name: key,
         cluster: desired.cluster,
         revision: desired.revision,
@@ -500,76 +539,54 @@ export class Controller {
         result = mergeResults(result, part);
         if (part.holds.some((h) => h.kind === 'wait' || h.kind === 'blocked')) break;
       }
+      if (signal.aborted) return { result, members, err: classifyError(signal.reason) };
+      return { result, members };
     } catch (e) {
-      err = classifyError(e);
+      return { result, ...(members ? { members } : {}), err: classifyError(e) };
     }
-    summary = { ...summary, actions: result.actions, holds: result.holds, ...(err ? { error: err } : {}) };
-    if (signal.aborted && !err) err = classifyError(signal.reason);
-    const prevApplied = prev?.lastAppliedRevision;
-    let statusWritten = false;
-    if (!signal.aborted) {
-      const status = computeStatus({
-        name: key,
-        prev,
-        desired,
-        attempt,
-        pass: summary,
-        holder: this.o.leases.holderId,
-        generation,
-        now: this.o.clock.now(),
-      });
-      statusWritten = await this.o.status.put(status, this.statusMeta(generation), signal);
-    }
-    if (err) {
-      if (err.kind === 'wait')
-        events.normal(
-          err.reason,
-          err.message,
-          err instanceof Error && 'member' in err && typeof err.member === 'string'
-            ? { member: err.member }
-            : {},
-        );
-      else events.warning(err.reason, `revision ${desired.revision}: ${err.message}`);
-    } else if (result.actions.length > 0 || prevApplied !== desired.revision) {
+  }
+
+  /** The pass's closing event: the error, or what was applied. Quiet when nothing changed. */
+  private reportPass(
+    events: ClusterEvents,
+    desired: DesiredCluster,
+    prevApplied: string | undefined,
+    result: ReconcileResult,
+    err: ReconcileError | undefined,
+    generation: number,
+  ): void {
+    if (err instanceof WaitError)
+      events.normal(err.reason, err.message, err.member !== undefined ? { member: err.member } : {});
+    else if (err) events.warning(err.reason, `revision ${desired.revision}: ${err.message}`);
+    else if (result.actions.length > 0 || prevApplied !== desired.revision) {
       const next = result.requeueAfterMs ?? this.o.resyncIntervalMs;
+      const holds = result.holds.length ? `, ${result.holds.length} hold(s)` : '';
       events.normal(
         'ReconciliationSucceeded',
-        `revision ${desired.revision} applied: ${result.actions.length} action(s)${result.holds.length ? `, ${result.holds.length} hold(s)` : ''}; next run in ${Math.round(next / 1000)}s`,
+        `revision ${desired.revision} applied: ${result.actions.length} action(s)${holds}; next run in ${Math.round(next / 1000)}s`,
         { generation },
       );
     }
-    const outcome: WorkOutcome = !err
-      ? {
-          kind: 'done',
-          requeueAfterMs: Math.min(result.requeueAfterMs ?? Infinity, this.jittered(this.o.resyncIntervalMs)),
-        }
-      : err.kind === 'retry'
-        ? { kind: 'retry' }
-        : err.kind === 'wait'
-          ? {
-              kind: 'wait',
-              requeueAfterMs: (err as ReconcileError & { requeueAfterMs: number }).requeueAfterMs,
-            }
-          : { kind: 'stop' };
-    const label: ReconcileResultLabel = err
-      ? err.kind === 'wait'
-        ? 'requeue_after'
-        : 'error'
-      : result.requeueAfterMs !== undefined
-        ? 'requeue_after'
-        : 'success';
-    return {
-      ...base,
-      revision: desired.revision,
-      outcome,
-      result: label,
-      lease: leaseInfo,
-      actions: result.actions,
-      drift: result.drift,
-      holds: result.holds,
-      ...(err ? { error: { kind: err.kind, reason: err.reason, message: err.message } } : {}),
-      statusWritten,
-    };
+  }
+
+  /** What the queue does next, and the controller-runtime result label. */
+  private outcomeOf(
+    result: ReconcileResult,
+    err: ReconcileError | undefined,
+  ): Pick<PartialPass, 'outcome' | 'result'> {
+    if (!err) {
+      const requeueAfterMs = Math.min(
+        result.requeueAfterMs ?? Infinity,
+        this.jittered(this.o.resyncIntervalMs),
+      );
+      return {
+        outcome: { kind: 'done', requeueAfterMs },
+        result: result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
+      };
+    }
+    if (err instanceof WaitError)
+      return { outcome: { kind: 'wait', requeueAfterMs: err.requeueAfterMs }, result: 'requeue_after' };
+    return { outcome: err.kind === 'retry' ? { kind: 'retry' } : { kind: 'stop' }, result: 'error' };
   }
 
   private statusMeta(generation: number): Record<string, string> {

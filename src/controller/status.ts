@@ -120,6 +120,32 @@ function conditionsFor(i: StatusInput): { phase: Phase; conditions: Cond[] } {
   return { phase, conditions: [ready, progressing, degraded] };
 }
 
+/** Generation, digest, source and revisions of a new status. */
+function revisions(
+  i: StatusInput,
+): Pick<
+  ClusterStatus,
+  'observedGeneration' | 'specDigest' | 'source' | 'lastAttemptedRevision' | 'lastAppliedRevision'
+> {
+  const prevGen = i.prev?.observedGeneration ?? 0;
+  const digest = i.desired?.digest ?? i.prev?.specDigest;
+  const changed = i.desired !== undefined && i.desired.digest !== i.prev?.specDigest;
+  const appliedNow = i.desired !== undefined && i.pass.error === undefined;
+  const lastApplied = appliedNow ? i.desired?.revision : i.prev?.lastAppliedRevision;
+  const source = i.desired?.origin ?? i.attempt?.origin;
+  const out: Pick<
+    ClusterStatus,
+    'observedGeneration' | 'specDigest' | 'source' | 'lastAttemptedRevision' | 'lastAppliedRevision'
+  > = {
+    observedGeneration: changed ? prevGen + 1 : prevGen,
+  };
+  if (digest !== undefined) out.specDigest = digest;
+  if (source !== undefined) out.source = source;
+  if (i.attempt) out.lastAttemptedRevision = i.attempt.revision;
+  if (lastApplied !== undefined) out.lastAppliedRevision = lastApplied;
+  return out;
+}
+
 /** The status after a pass. Transition times carry over from `prev` for conditions that did not change. */
 export function computeStatus(i: StatusInput): ClusterStatus {
   const { phase, conditions } = conditionsFor(i);
@@ -130,29 +156,13 @@ export function computeStatus(i: StatusInput): ClusterStatus {
       before && before.status === c.status && before.reason === c.reason && before.message === c.message;
     return { ...c, lastTransitionTime: same ? before.lastTransitionTime : nowIso };
   });
-  const prevGen = i.prev?.observedGeneration ?? 0;
-  const digest = i.desired?.digest;
-  const observedGeneration =
-    digest === undefined ? prevGen : digest === i.prev?.specDigest ? prevGen : prevGen + 1;
-  const appliedNow = i.desired !== undefined && i.pass.error === undefined;
-  const lastApplied = appliedNow ? i.desired?.revision : i.prev?.lastAppliedRevision;
   const err = i.pass.error;
   return {
     apiVersion: STATUS_API_VERSION,
     kind: STATUS_KIND,
     cluster: i.name,
     phase,
-    observedGeneration,
-    ...(digest !== undefined
-      ? { specDigest: digest }
-      : i.prev?.specDigest
-        ? { specDigest: i.prev.specDigest }
-        : {}),
-    ...((i.desired?.origin ?? i.attempt?.origin)
-      ? { source: (i.desired?.origin ?? i.attempt?.origin) as string }
-      : {}),
-    ...(i.attempt ? { lastAttemptedRevision: i.attempt.revision } : {}),
-    ...(lastApplied !== undefined ? { lastAppliedRevision: lastApplied } : {}),
+    ...revisions(i),
     conditions: stamped,
     members: i.pass.members ?? i.prev?.members ?? [],
     lease: { holder: i.holder, generation: i.generation },
