@@ -188,11 +188,12 @@ describe('compute world faults, inspection and persistence', () => {
     const saved = JSON.parse(JSON.stringify(h.sim.snapshot())) as unknown;
     const clock = new VirtualClock({ mode: 'manual', start: h.clock.now() });
     const world = new WorldLog(() => clock.now());
+    const loopback = new LoopbackAllocator();
     const other = createComputeSimulation({
       clock,
       rng: new Rng(99),
       world,
-      loopback: new LoopbackAllocator(),
+      loopback,
       region: 'us-east-1',
       accountId: '123456789012',
       params: FAST,
@@ -226,6 +227,15 @@ describe('compute world faults, inspection and persistence', () => {
         state: { volumes: { $map: Record<string, { data: { $map: Record<string, string> } }> } };
       };
       expect(snap.state.volumes.$map[vol['volumeId'] as string]?.data.$map['k']).toBe('v');
+      // Addresses of restored tasks are not handed out again.
+      const describe = other.control['describeWorld'];
+      if (!describe) throw new Error('describeWorld missing');
+      const ctx = { requestId: 'r', region: 'us-east-1', accountId: '123456789012', now: clock.now() };
+      const restoredAddrs = ((await describe({}, ctx))['tasks'] as { address: string }[]).map(
+        (t) => t.address,
+      );
+      expect(restoredAddrs.length).toBeGreaterThan(0);
+      expect(restoredAddrs).not.toContain(loopback.allocate());
       expect(() => other.restore({ version: 99 })).toThrow(/version/);
       expect(() => other.restore({ version: 1, state: {} })).toThrow(/missing/);
     } finally {

@@ -109,10 +109,20 @@ export function createComputeSimulation(deps: ComputeDeps): ComputeSimulation {
       if (missing.length) throw new Error(`compute state: missing ${missing.join(', ')}`);
       for (const job of sim.state.jobs.keys()) sim.cancel(job);
       sim.state = decoded as WorldState;
+      skipUsedAddresses(sim);
       sim.rearm();
       sim.asg.kickReconcile();
       sim.ecs.kickScheduler();
     },
     stop: () => sim.stop(),
   };
+}
+
+/** Restored tasks keep their loopback addresses; new ones must not be handed the same again. */
+function skipUsedAddresses(sim: Sim): void {
+  const num = (a: string): number => a.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+  let max = 0;
+  for (const t of sim.state.tasks.values()) max = Math.max(max, num(t.address));
+  if (max === 0) return;
+  for (let i = 0; i < 1_000_000; i++) if (num(sim.deps.loopback.allocate()) > max) return;
 }
