@@ -326,6 +326,8 @@ export class Controller {
       awsCalls: awsCalls.total,
       ...(this.membersUpOf(key) !== undefined ? { membersUp: this.membersUpOf(key) as number } : {}),
       timedOut: signal.aborted,
+      // CloudWatch gets a cluster's points from its lease holder only, so controllers do not double count.
+      publish: result.lease.held,
     });
     if (this.o.debugEvents)
       this.o.events.emit({

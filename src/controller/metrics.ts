@@ -31,6 +31,8 @@ export interface PassMetrics {
   membersUp?: number;
   databasesWithLeader?: number;
   timedOut?: boolean;
+  /** Send CloudWatch points for this pass (false for passes that only found another controller's lease). */
+  publish?: boolean;
 }
 
 export interface PointSink {
@@ -273,7 +275,7 @@ export class ControllerMetrics {
     this.drift.set(cluster, p.drift);
     if (p.membersUp !== undefined) this.membersUp.set(cluster, p.membersUp);
     if (p.databasesWithLeader !== undefined) this.dbLeaders.set(cluster, p.databasesWithLeader);
-    this.points(p);
+    if (p.publish ?? true) this.points(p);
   }
 
   private points(p: PassMetrics): void {
