@@ -1,23 +1,25 @@
 /**
  * EC2 in the twin: availability zones (which can fail), the default VPC with one default subnet per
- * AZ, launch templates with versions, and instances with their state machine
+ * AZ (network.ts), launch templates with versions (launch-templates.ts), and instances with their state machine
  * (pending → running → shutting-down → terminated, stopping → stopped) and named delays. Instance
  * state changes are fanned out to EBS (detach on termination), ECS (agent and tasks) and Auto Scaling.
  */
 import { AwsError, type OperationHandler, type Wire } from '../../contract.js';
 import { ec2BadToken, ec2Invalid, ec2Reader, ec2UnknownFilter } from './errors.js';
 import { instanceSize } from './instance-types.js';
+import { LaunchTemplates } from './launch-templates.js';
+import { Network, intToIp, parseCidr } from './network.js';
 import type { Sim } from './sim.js';
 import {
   INSTANCE_STATE_CODES,
   type Instance,
   type InstanceStateName,
-  type LaunchTemplate,
   type LaunchTemplateData,
   type Subnet,
 } from './state.js';
 import {
   compact,
+  isBase64,
   ec2TagSet,
   matchesFilters,
   paginate,
@@ -45,62 +47,50 @@ export interface LaunchRequest {
   reservationId?: string;
 }
 
-function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return NaN;
-  return (((parts[0] ?? 0) << 24) >>> 0) + ((parts[1] ?? 0) << 16) + ((parts[2] ?? 0) << 8) + (parts[3] ?? 0);
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-  if (!m) return undefined;
-  const base = ipToInt(m[1] ?? '');
-  const prefix = Number(m[2]);
-  if (Number.isNaN(base) || prefix < 0 || prefix > 32) return undefined;
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  if ((base & mask) >>> 0 !== base) return undefined;
-  return { base, prefix };
-}
-
-export function isBase64(s: string): boolean {
-  return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
-}
-
 export class Ec2Sim {
+  readonly network: Network;
+  readonly templates: LaunchTemplates;
+  readonly operations: Record<string, OperationHandler>;
+
   constructor(private readonly sim: Sim) {
+    this.network = new Network(sim);
+    this.templates = new LaunchTemplates(sim);
+    this.operations = { ...this.network.operations, ...this.templates.operations, ...this.instanceOps };
     sim.on('ec2.boot', (a) => this.onBoot(String(a['instanceId'])));
     sim.on('ec2.terminated', (a) => this.onTerminated(String(a['instanceId'])));
     sim.on('ec2.stopped', (a) => this.onStopped(String(a['instanceId'])));
     sim.on('ec2.purge', (a) => this.sim.state.instances.delete(String(a['instanceId'])));
   }
-
-  /** Creates the region's AZs and the default VPC with a default subnet per AZ. */
   init(): void {
-    const s = this.sim.state;
-    const region = this.sim.region;
-    const short = region.replace(/^(\w\w)-(\w)\w*-(\d+)$/, '$1$2$3');
-    ['a', 'b', 'c'].forEach((suffix, i) => {
-      const name = `${region}${suffix}`;
-      s.azs.set(name, { name, zoneId: `${short}-az${i + 1}`, state: 'available' });
-    });
-    const vpcId = this.sim.ec2Id('vpc');
-    s.vpcs.set(vpcId, { vpcId, cidrBlock: '172.31.0.0/16', isDefault: true, tags: {} });
-    [...s.azs.values()].forEach((az, i) => {
-      const subnetId = this.sim.ec2Id('subnet');
-      s.subnets.set(subnetId, {
-        subnetId,
-        vpcId,
-        az: az.name,
-        cidrBlock: `172.31.${i * 16}.0/20`,
-        defaultForAz: true,
-        nextHost: 0,
-        tags: {},
-      });
-    });
+    this.network.init();
+  }
+
+  azNames(): string[] {
+    return this.network.azNames();
+  }
+
+  azAvailable(az: string): boolean {
+    return this.network.azAvailable(az);
+  }
+
+  subnet(id: string): Subnet {
+    return this.network.subnet(id);
+  }
+
+  defaultSubnet(az: string): Subnet | undefined {
+    return this.network.defaultSubnet(az);
+  }
+
+  resolveTemplate(spec: {
+    id?: string;
+    name?: string;
+    version?: string;
+  }): ReturnType<LaunchTemplates['resolveTemplate']> {
+    return this.templates.resolveTemplate(spec);
+  }
+
+  launchSpecFromTemplate(data: LaunchTemplateData): ReturnType<LaunchTemplates['launchSpecFromTemplate']> {
+    return this.templates.launchSpecFromTemplate(data);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -110,68 +100,6 @@ export class Ec2Sim {
     const inst = this.sim.state.instances.get(id);
     if (!inst) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     return inst;
-  }
-
-  azNames(): string[] {
-    return [...this.sim.state.azs.keys()];
-  }
-
-  azAvailable(az: string): boolean {
-    return this.sim.state.azs.get(az)?.state === 'available';
-  }
-
-  subnet(id: string): Subnet {
-    const sn = this.sim.state.subnets.get(id);
-    if (!sn) throw new AwsError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
-    return sn;
-  }
-
-  defaultSubnet(az: string): Subnet | undefined {
-    return [...this.sim.state.subnets.values()].find((s) => s.az === az && s.defaultForAz);
-  }
-
-  /** Resolves a launch template spec to the template and the version data. */
-  resolveTemplate(spec: { id?: string; name?: string; version?: string }): {
-    lt: LaunchTemplate;
-    data: LaunchTemplateData;
-    version: number;
-  } {
-    const lt = this.findTemplate(spec.id, spec.name);
-    const v = spec.version ?? '$Default';
-    const num = v === '$Latest' ? lt.latestVersion : v === '$Default' ? lt.defaultVersion : Number(v);
-    const ver = lt.versions.find((x) => x.versionNumber === num);
-    if (!ver)
-      throw new AwsError(
-        'InvalidLaunchTemplateId.VersionNotFound',
-        `Could not find launch template version ${v} for launch template ${lt.id}`,
-      );
-    return { lt, data: ver.data, version: num };
-  }
-
-  findTemplate(id?: string, name?: string): LaunchTemplate {
-    const all = [...this.sim.state.launchTemplates.values()];
-    if (id !== undefined) {
-      const lt = all.find((x) => x.id === id);
-      if (!lt)
-        throw new AwsError(
-          'InvalidLaunchTemplateId.NotFound',
-          `The specified launch template, with template ID ${id}, does not exist.`,
-        );
-      return lt;
-    }
-    if (name !== undefined) {
-      const lt = all.find((x) => x.name === name);
-      if (!lt)
-        throw new AwsError(
-          'InvalidLaunchTemplateName.NotFoundException',
-          `The specified launch template, with template name ${name}, does not exist.`,
-        );
-      return lt;
-    }
-    throw new AwsError(
-      'MissingParameter',
-      'The request must contain the parameter LaunchTemplateName or LaunchTemplateId',
-    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -361,438 +289,10 @@ export class Ec2Sim {
     });
   }
 
-  private templateWire(lt: LaunchTemplate): Wire {
-    return {
-      launchTemplateId: lt.id,
-      launchTemplateName: lt.name,
-      createTime: new Date(lt.createTime),
-      createdBy: `arn:aws:iam::${this.sim.accountId}:root`,
-      defaultVersionNumber: lt.defaultVersion,
-      latestVersionNumber: lt.latestVersion,
-      tagSet: ec2TagSet(lt.tags),
-    };
-  }
-
-  private templateDataWire(d: LaunchTemplateData): Wire {
-    return compact({
-      imageId: d.ImageId,
-      instanceType: d.InstanceType,
-      userData: d.UserData,
-      keyName: d.KeyName,
-      iamInstanceProfile: d.IamInstanceProfile
-        ? compact({ arn: d.IamInstanceProfile.Arn, name: d.IamInstanceProfile.Name })
-        : undefined,
-      securityGroupIdSet: d.SecurityGroupIds,
-      tagSpecificationSet: d.TagSpecifications?.map((t) => ({
-        resourceType: t.ResourceType,
-        tagSet: ec2TagSet(t.Tags),
-      })),
-      blockDeviceMappingSet: d.BlockDeviceMappings?.map((b) =>
-        compact({
-          deviceName: b.DeviceName,
-          ebs: b.Ebs
-            ? compact({
-                volumeSize: b.Ebs.VolumeSize,
-                volumeType: b.Ebs.VolumeType,
-                deleteOnTermination: b.Ebs.DeleteOnTermination,
-                encrypted: b.Ebs.Encrypted,
-              })
-            : undefined,
-        }),
-      ),
-      instanceMarketOptions: d.MarketType ? { marketType: d.MarketType } : undefined,
-    });
-  }
-
-  private readTemplateData(r: Reader): LaunchTemplateData {
-    const d: LaunchTemplateData = {};
-    const imageId = r.str('ImageId');
-    if (imageId !== undefined) d.ImageId = imageId;
-    const type = r.str('InstanceType');
-    if (type !== undefined) {
-      if (!instanceSize(type)) throw ec2Invalid(`Invalid value '${type}' for InstanceType.`);
-      d.InstanceType = type;
-    }
-    const ud = r.str('UserData');
-    if (ud !== undefined) {
-      if (!isBase64(ud))
-        throw new AwsError('InvalidUserData.Malformed', 'Invalid BASE64 encoding of user data.');
-      d.UserData = ud;
-    }
-    const key = r.str('KeyName');
-    if (key !== undefined) d.KeyName = key;
-    const prof = r.obj('IamInstanceProfile');
-    if (prof) {
-      const p: { Arn?: string; Name?: string } = {};
-      const arn = prof.str('Arn');
-      const name = prof.str('Name');
-      if (arn !== undefined) p.Arn = arn;
-      if (name !== undefined) p.Name = name;
-      d.IamInstanceProfile = p;
-    }
-    const sgs = r.strList('SecurityGroupId');
-    if (sgs.length) d.SecurityGroupIds = sgs;
-    const specs = r.objList('TagSpecification').map((s) => ({
-      ResourceType: s.reqStr('ResourceType'),
-      Tags: Object.fromEntries(s.objList('Tag').map((t) => [t.reqStr('Key'), t.str('Value') ?? ''])),
-    }));
-    if (specs.length) d.TagSpecifications = specs;
-    const bdm = r.objList('BlockDeviceMapping').map((b) => {
-      const ebs = b.obj('Ebs');
-      const out: NonNullable<LaunchTemplateData['BlockDeviceMappings']>[number] = {
-        DeviceName: b.reqStr('DeviceName'),
-      };
-      if (ebs) {
-        const e: NonNullable<typeof out.Ebs> = {};
-        const size = ebs.int('VolumeSize', { min: 1, max: 65536 });
-        const vt = ebs.str('VolumeType');
-        const dot = ebs.bool('DeleteOnTermination');
-        const enc = ebs.bool('Encrypted');
-        if (size !== undefined) e.VolumeSize = size;
-        if (vt !== undefined) e.VolumeType = vt;
-        if (dot !== undefined) e.DeleteOnTermination = dot;
-        if (enc !== undefined) e.Encrypted = enc;
-        out.Ebs = e;
-      }
-      return out;
-    });
-    if (bdm.length) d.BlockDeviceMappings = bdm;
-    const market = r.obj('InstanceMarketOptions')?.str('MarketType');
-    if (market !== undefined) {
-      if (market !== 'spot' && market !== 'capacity-block')
-        throw ec2Invalid(`Invalid value '${market}' for MarketType.`);
-      d.MarketType = market;
-    }
-    return d;
-  }
-
-  /** Where an instance launched from a template (plus overrides) goes and what it is. */
-  launchSpecFromTemplate(data: LaunchTemplateData): {
-    imageId?: string;
-    instanceType?: string;
-    userData?: string;
-    tags: Tags;
-    spot: boolean;
-    securityGroupIds: string[];
-    rootVolumeSize?: number;
-    rootVolumeType?: string;
-  } {
-    const root = data.BlockDeviceMappings?.find((b) => b.DeviceName === '/dev/xvda')?.Ebs;
-    return compact({
-      imageId: data.ImageId,
-      instanceType: data.InstanceType,
-      userData: data.UserData,
-      tags: Object.assign(
-        {},
-        ...(data.TagSpecifications ?? []).filter((t) => t.ResourceType === 'instance').map((t) => t.Tags),
-      ) as Tags,
-      spot: data.MarketType === 'spot',
-      securityGroupIds: data.SecurityGroupIds ?? [],
-      rootVolumeSize: root?.VolumeSize,
-      rootVolumeType: root?.VolumeType,
-    });
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Operations
 
-  readonly operations: Record<string, OperationHandler> = {
-    DescribeAvailabilityZones: (input) => {
-      const r = ec2Reader(input);
-      const names = r.strList('ZoneName');
-      const ids = r.strList('ZoneId');
-      const filters = readFilters(r);
-      const zones = [...this.sim.state.azs.values()].filter((z) => {
-        if (names.length && !names.includes(z.name)) return false;
-        if (ids.length && !ids.includes(z.zoneId)) return false;
-        return matchesFilters(
-          filters,
-          (n) =>
-            ({
-              'zone-name': [z.name],
-              'zone-id': [z.zoneId],
-              state: [z.state],
-              'region-name': [this.sim.region],
-              'zone-type': ['availability-zone'],
-              'opt-in-status': ['opt-in-not-required'],
-            })[n],
-          ec2UnknownFilter,
-        );
-      });
-      for (const n of names)
-        if (!this.sim.state.azs.has(n)) throw ec2Invalid(`The zone '${n}' does not exist in your account.`);
-      return {
-        availabilityZoneInfo: zones.map((z) => ({
-          zoneName: z.name,
-          zoneId: z.zoneId,
-          zoneState: z.state,
-          regionName: this.sim.region,
-          zoneType: 'availability-zone',
-          optInStatus: 'opt-in-not-required',
-          groupName: this.sim.region,
-          networkBorderGroup: this.sim.region,
-          messageSet: z.state === 'impaired' ? [{ message: 'This Availability Zone is impaired.' }] : [],
-        })),
-      };
-    },
-
-    DescribeRegions: () => ({
-      regionInfo: [
-        {
-          regionName: this.sim.region,
-          regionEndpoint: `ec2.${this.sim.region}.amazonaws.com`,
-          optInStatus: 'opt-in-not-required',
-        },
-      ],
-    }),
-
-    DescribeVpcs: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('VpcId');
-      const filters = readFilters(r);
-      for (const id of ids)
-        if (!this.sim.state.vpcs.has(id))
-          throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
-      const vpcs = [...this.sim.state.vpcs.values()].filter(
-        (v) =>
-          (!ids.length || ids.includes(v.vpcId)) &&
-          matchesFilters(
-            filters,
-            (n) =>
-              tagFilterValues(n, v.tags) ??
-              {
-                'vpc-id': [v.vpcId],
-                'is-default': [String(v.isDefault)],
-                'cidr-block': [v.cidrBlock],
-                state: ['available'],
-              }[n],
-            ec2UnknownFilter,
-          ),
-      );
-      return {
-        vpcSet: vpcs.map((v) => ({
-          vpcId: v.vpcId,
-          state: 'available',
-          cidrBlock: v.cidrBlock,
-          dhcpOptionsId: 'dopt-0123456789abcdef0',
-          instanceTenancy: 'default',
-          isDefault: v.isDefault,
-          ownerId: this.sim.accountId,
-          tagSet: ec2TagSet(v.tags),
-        })),
-      };
-    },
-
-    DescribeSubnets: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('SubnetId');
-      const filters = readFilters(r);
-      for (const id of ids) this.subnet(id);
-      const list = [...this.sim.state.subnets.values()].filter(
-        (s) =>
-          (!ids.length || ids.includes(s.subnetId)) &&
-          matchesFilters(
-            filters,
-            (n) =>
-              tagFilterValues(n, s.tags) ??
-              {
-                'subnet-id': [s.subnetId],
-                'vpc-id': [s.vpcId],
-                'availability-zone': [s.az],
-                availabilityZone: [s.az],
-                'availability-zone-id': [this.sim.state.azs.get(s.az)?.zoneId ?? ''],
-                'default-for-az': [String(s.defaultForAz)],
-                defaultForAz: [String(s.defaultForAz)],
-                'cidr-block': [s.cidrBlock],
-                state: ['available'],
-              }[n],
-            ec2UnknownFilter,
-          ),
-      );
-      return { subnetSet: list.map((s) => this.subnetWire(s)) };
-    },
-
-    CreateSubnet: (input) => {
-      const r = ec2Reader(input);
-      const vpcId = r.reqStr('VpcId');
-      const vpc = this.sim.state.vpcs.get(vpcId);
-      if (!vpc) throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`);
-      const cidrBlock = r.reqStr('CidrBlock');
-      const c = parseCidr(cidrBlock);
-      if (!c)
-        throw ec2Invalid(
-          `Value (${cidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
-        );
-      if (c.prefix < 16 || c.prefix > 28)
-        throw new AwsError('InvalidSubnet.Range', `The CIDR '${cidrBlock}' is invalid.`);
-      const v = parseCidr(vpc.cidrBlock);
-      const size = 2 ** (32 - c.prefix);
-      if (v && (c.base < v.base || c.base + size > v.base + 2 ** (32 - v.prefix)))
-        throw new AwsError('InvalidSubnet.Range', `The CIDR '${cidrBlock}' is invalid.`);
-      for (const other of this.sim.state.subnets.values()) {
-        const o = parseCidr(other.cidrBlock);
-        if (o && other.vpcId === vpcId && c.base < o.base + 2 ** (32 - o.prefix) && o.base < c.base + size)
-          throw new AwsError(
-            'InvalidSubnet.Conflict',
-            `The CIDR '${cidrBlock}' conflicts with another subnet`,
-          );
-      }
-      const az = r.str('AvailabilityZone') ?? this.sim.deps.rng.pick(this.azNames());
-      if (!this.sim.state.azs.has(az))
-        throw ec2Invalid(
-          `Value (${az}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${this.azNames().join(', ')}.`,
-        );
-      const sn: Subnet = {
-        subnetId: this.sim.ec2Id('subnet'),
-        vpcId,
-        az,
-        cidrBlock,
-        defaultForAz: false,
-        nextHost: 0,
-        tags: readTagSpecs(r, 'subnet'),
-      };
-      this.sim.state.subnets.set(sn.subnetId, sn);
-      return { subnet: this.subnetWire(sn) };
-    },
-
-    DeleteSubnet: (input) => {
-      const r = ec2Reader(input);
-      const sn = this.subnet(r.reqStr('SubnetId'));
-      const used = [...this.sim.state.instances.values()].some(
-        (i) => i.subnetId === sn.subnetId && i.state !== 'terminated',
-      );
-      if (used)
-        throw new AwsError(
-          'DependencyViolation',
-          `The subnet '${sn.subnetId}' has dependencies and cannot be deleted.`,
-        );
-      this.sim.state.subnets.delete(sn.subnetId);
-      return { return: true };
-    },
-
-    CreateLaunchTemplate: (input) => {
-      const r = ec2Reader(input);
-      const name = r.reqStr('LaunchTemplateName');
-      if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(name))
-        throw ec2Invalid(
-          `Launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.'`,
-        );
-      if ([...this.sim.state.launchTemplates.values()].some((x) => x.name === name))
-        throw new AwsError(
-          'InvalidLaunchTemplateName.AlreadyExistsException',
-          `Launch template name already in use.`,
-        );
-      const dataR = r.obj('LaunchTemplateData');
-      if (!dataR)
-        throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
-      const data = this.readTemplateData(dataR);
-      const now = this.sim.now();
-      const desc = r.str('VersionDescription');
-      const lt: LaunchTemplate = {
-        id: this.sim.ec2Id('lt'),
-        name,
-        createTime: now,
-        defaultVersion: 1,
-        latestVersion: 1,
-        versions: [
-          { versionNumber: 1, createTime: now, data, ...(desc !== undefined ? { description: desc } : {}) },
-        ],
-        tags: readTagSpecs(r, 'launch-template'),
-      };
-      this.sim.state.launchTemplates.set(lt.id, lt);
-      return { launchTemplate: this.templateWire(lt) };
-    },
-
-    CreateLaunchTemplateVersion: (input) => {
-      const r = ec2Reader(input);
-      const lt = this.findTemplate(r.str('LaunchTemplateId'), r.str('LaunchTemplateName'));
-      const dataR = r.obj('LaunchTemplateData');
-      if (!dataR)
-        throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
-      const source = r.str('SourceVersion');
-      let base: LaunchTemplateData = {};
-      if (source !== undefined) base = this.resolveTemplate({ id: lt.id, version: source }).data;
-      const data = { ...base, ...this.readTemplateData(dataR) };
-      const versionNumber = lt.latestVersion + 1;
-      const desc = r.str('VersionDescription');
-      lt.versions.push({
-        versionNumber,
-        createTime: this.sim.now(),
-        data,
-        ...(desc !== undefined ? { description: desc } : {}),
-      });
-      lt.latestVersion = versionNumber;
-      return {
-        launchTemplateVersion: this.versionWire(lt, versionNumber),
-      };
-    },
-
-    ModifyLaunchTemplate: (input) => {
-      const r = ec2Reader(input);
-      const lt = this.findTemplate(r.str('LaunchTemplateId'), r.str('LaunchTemplateName'));
-      const def = r.str('SetDefaultVersion');
-      if (def !== undefined) lt.defaultVersion = this.resolveTemplate({ id: lt.id, version: def }).version;
-      return { launchTemplate: this.templateWire(lt) };
-    },
-
-    DeleteLaunchTemplate: (input) => {
-      const r = ec2Reader(input);
-      const lt = this.findTemplate(r.str('LaunchTemplateId'), r.str('LaunchTemplateName'));
-      this.sim.state.launchTemplates.delete(lt.id);
-      return { launchTemplate: this.templateWire(lt) };
-    },
-
-    DescribeLaunchTemplates: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('LaunchTemplateId');
-      const names = r.strList('LaunchTemplateName');
-      const filters = readFilters(r);
-      for (const id of ids) this.findTemplate(id);
-      for (const n of names) this.findTemplate(undefined, n);
-      const all = [...this.sim.state.launchTemplates.values()].filter(
-        (lt) =>
-          (!ids.length || ids.includes(lt.id)) &&
-          (!names.length || names.includes(lt.name)) &&
-          matchesFilters(
-            filters,
-            (n) => tagFilterValues(n, lt.tags) ?? { 'launch-template-name': [lt.name] }[n],
-            ec2UnknownFilter,
-          ),
-      );
-      const { page, next } = paginate(
-        all,
-        r.str('NextToken'),
-        r.int('MaxResults', { min: 1, max: 200 }) ?? 200,
-        'lt',
-        ec2BadToken,
-      );
-      return compact({ launchTemplates: page.map((lt) => this.templateWire(lt)), nextToken: next });
-    },
-
-    DescribeLaunchTemplateVersions: (input) => {
-      const r = ec2Reader(input);
-      const lt = this.findTemplate(r.str('LaunchTemplateId'), r.str('LaunchTemplateName'));
-      const wanted = r.strList('LaunchTemplateVersion');
-      const min = r.int('MinVersion');
-      const max = r.int('MaxVersion');
-      let versions: number[];
-      if (wanted.length) {
-        versions = wanted.map((v) => this.resolveTemplate({ id: lt.id, version: v }).version);
-      } else {
-        versions = lt.versions
-          .map((v) => v.versionNumber)
-          .filter((n) => (min === undefined || n >= min) && (max === undefined || n <= max));
-      }
-      const { page, next } = paginate(
-        versions,
-        r.str('NextToken'),
-        r.int('MaxResults', { min: 1, max: 200 }) ?? 200,
-        `ltv:${lt.id}`,
-        ec2BadToken,
-      );
-      return compact({ launchTemplateVersionSet: page.map((n) => this.versionWire(lt, n)), nextToken: next });
-    },
-
+  private readonly instanceOps: Record<string, OperationHandler> = {
     RunInstances: (input) => this.runInstances(ec2Reader(input)),
 
     DescribeInstances: (input) => {
@@ -1042,44 +542,6 @@ export class Ec2Sim {
     };
   }
 
-  private versionWire(lt: LaunchTemplate, n: number): Wire {
-    const v = lt.versions.find((x) => x.versionNumber === n);
-    if (!v)
-      throw new AwsError(
-        'InvalidLaunchTemplateId.VersionNotFound',
-        `Could not find launch template version ${n}`,
-      );
-    return compact({
-      launchTemplateId: lt.id,
-      launchTemplateName: lt.name,
-      versionNumber: n,
-      versionDescription: v.description,
-      createTime: new Date(v.createTime),
-      createdBy: `arn:aws:iam::${this.sim.accountId}:root`,
-      defaultVersion: lt.defaultVersion === n,
-      launchTemplateData: this.templateDataWire(v.data),
-    });
-  }
-
-  private subnetWire(s: Subnet): Wire {
-    const c = parseCidr(s.cidrBlock);
-    const total = c ? 2 ** (32 - c.prefix) - 5 : 0;
-    return {
-      subnetId: s.subnetId,
-      subnetArn: `arn:aws:ec2:${this.sim.region}:${this.sim.accountId}:subnet/${s.subnetId}`,
-      state: 'available',
-      vpcId: s.vpcId,
-      cidrBlock: s.cidrBlock,
-      availableIpAddressCount: Math.max(0, total - s.nextHost),
-      availabilityZone: s.az,
-      availabilityZoneId: this.sim.state.azs.get(s.az)?.zoneId,
-      defaultForAz: s.defaultForAz,
-      mapPublicIpOnLaunch: s.defaultForAz,
-      ownerId: this.sim.accountId,
-      tagSet: ec2TagSet(s.tags),
-    };
-  }
-
   private instanceFilter(i: Instance, n: string): string[] | undefined {
     const tag = tagFilterValues(n, i.tags);
     if (tag) return tag;
@@ -1150,7 +612,7 @@ export class Ec2Sim {
     const max = r.reqInt('MaxCount', { min: 1 });
     if (min > max) throw ec2Invalid(`MinCount (${min}) must be less than or equal to MaxCount (${max})`);
     const ltSpec = r.obj('LaunchTemplate');
-    let fromTemplate: ReturnType<Ec2Sim['launchSpecFromTemplate']> | undefined;
+    let fromTemplate: ReturnType<LaunchTemplates['launchSpecFromTemplate']> | undefined;
     let ltRef: { id: string; name: string; version: string } | undefined;
     if (ltSpec) {
       const res = this.resolveTemplate({

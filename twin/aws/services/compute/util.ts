@@ -280,6 +280,10 @@ export function compact<T extends Record<string, unknown>>(o: T): Compacted<T> {
   return o as Compacted<T>;
 }
 
+export function isBase64(s: string): boolean {
+  return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+}
+
 export function base64Decode(s: string): string {
   const t = s.trim();
   if (/^[A-Za-z0-9+/=\s_-]+$/.test(t) && t.length % 4 !== 1) {
