@@ -96,6 +96,8 @@ export interface PassResult {
   observation?: { groupSize: number; calls: CallCounts };
   error?: { kind: string; reason: string; message: string };
   statusWritten: boolean;
+  /** Health figures of the observed cluster: members running (ECS, or Neo4j once observed over Bolt), databases with a leader. */
+  health?: { membersUp: number; databasesWithLeader?: number };
 }
 
 export interface StopReport {
@@ -324,7 +326,10 @@ export class Controller {
       actions: result.actions.length,
       drift: result.drift,
       awsCalls: awsCalls.total,
-      ...(this.membersUpOf(key) !== undefined ? { membersUp: this.membersUpOf(key) as number } : {}),
+      ...(result.health ? { membersUp: result.health.membersUp } : {}),
+      ...(result.health?.databasesWithLeader !== undefined
+        ? { databasesWithLeader: result.health.databasesWithLeader }
+        : {}),
       timedOut: signal.aborted,
       // CloudWatch gets a cluster's points from its lease holder only, so controllers do not double count.
       publish: result.lease.held,
@@ -347,11 +352,6 @@ export class Controller {
     this.passWaiters = this.passWaiters.filter((w) => w.key !== key);
     for (const w of waiters) w.resolve(result);
     return result.outcome;
-  }
-
-  private membersUpOf(key: string): number | undefined {
-    const s = this.o.status.get(key);
-    return s && s.members.length > 0 ? membersUp(s.members) : undefined;
   }
 
   private crashed(key: string, err: ReconcileError): PartialPass {
@@ -432,7 +432,7 @@ export class Controller {
       const statusWritten = await writeStatus({ actions: [], holds: [] }, undefined);
       return { ...base, statusWritten, outcome: { kind: 'stop' }, result: 'success', lease };
     }
-    const { result, members, err } = await this.runConcerns(
+    const { result, members, health, err } = await this.runConcerns(
       key,
       desired,
       generation,
@@ -462,6 +462,7 @@ export class Controller {
       holds: result.holds,
       ...(err ? { error: { kind: err.kind, reason: err.reason, message: err.message } } : {}),
       statusWritten,
+      ...(health ? { health } : {}),
     };
   }
 
@@ -513,12 +514,21 @@ export class Controller {
     events: ClusterEvents,
     signal: AbortSignal,
     setObservation: (o: NonNullable<PassResult['observation']>) => void,
-  ): Promise<{ result: ReconcileResult; members?: MemberStatus[]; err?: ReconcileError }> {
+  ): Promise<{
+    result: ReconcileResult;
+    members?: MemberStatus[];
+    health?: PassResult['health'];
+    err?: ReconcileError;
+  }> {
     let result: ReconcileResult = { actions: [], drift: 0, holds: [] };
     let members: MemberStatus[] | undefined;
+    let health: PassResult['health'];
     try {
       const observed = await this.observe(desired, signal, setObservation);
       members = memberStatuses(desired.cluster, observed);
+      health = observed.neo4j
+        ? { membersUp: observed.neo4j.membersUp, databasesWithLeader: observed.neo4j.databasesWithLeader }
+        : { membersUp: membersUp(members) };
       const ctx: ReconcileContext = {
         name: key,
         cluster: desired.cluster,
@@ -541,10 +551,15 @@ export class Controller {
         result = mergeResults(result, part);
         if (part.holds.some((h) => h.kind === 'wait' || h.kind === 'blocked')) break;
       }
-      if (signal.aborted) return { result, members, err: classifyError(signal.reason) };
-      return { result, members };
+      if (signal.aborted) return { result, members, health, err: classifyError(signal.reason) };
+      return { result, members, health };
     } catch (e) {
-      return { result, ...(members ? { members } : {}), err: classifyError(e) };
+      return {
+        result,
+        ...(members ? { members } : {}),
+        ...(health ? { health } : {}),
+        err: classifyError(e),
+      };
     }
   }
 

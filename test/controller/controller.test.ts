@@ -289,4 +289,32 @@ describe('Controller', () => {
     });
     expect(h.sink.events.find((e) => e.reason === 'EcsClusterNotFound')?.type).toBe('Warning');
   });
+
+  it('reports health figures from the observation: members up from ECS tasks, or Neo4j once observed', async () => {
+    h = harness({
+      reconcilers: [recording()],
+      observe: (t) =>
+        world(t.name, {
+          tasks: [
+            {
+              taskArn: 'arn:t/1',
+              group: `service:${t.name}-primary-1`,
+              lastStatus: 'RUNNING',
+              desiredStatus: 'RUNNING',
+              taskDefinitionArn: 'td:1',
+            },
+          ],
+          ...(t.name === 'beta' ? { neo4j: { membersUp: 3, databasesWithLeader: 2, databases: 3 } } : {}),
+        }),
+    });
+    h.write(`${clusterYaml('alpha')}\n---\n${clusterYaml('beta')}`);
+    const both = Promise.all([h.controller.nextPass('alpha'), h.controller.nextPass('beta')]);
+    await h.controller.pollOnce();
+    const [alpha, beta] = await done(both);
+    expect(alpha.health).toEqual({ membersUp: 1 });
+    expect(beta.health).toEqual({ membersUp: 3, databasesWithLeader: 2 });
+    const text = await h.metrics.text();
+    expect(text).toContain('neo4j_ecs_members_up{cluster="alpha"} 1');
+    expect(text).toContain('neo4j_ecs_databases_with_leader{cluster="beta"} 2');
+  });
 });

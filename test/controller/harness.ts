@@ -31,6 +31,7 @@ export function world(name: string, over: Partial<ObservedCluster> = {}): Observ
 
 export interface Harness {
   controller: Controller;
+  metrics: ControllerMetrics;
   store: MemoryStore;
   sink: MemorySink;
   dir: string;
@@ -83,6 +84,7 @@ export function harness(
   return {
     vc,
     controller,
+    metrics,
     store,
     sink,
     dir,
