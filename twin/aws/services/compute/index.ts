@@ -68,7 +68,7 @@ export function createComputeSimulation(deps: ComputeDeps): ComputeSimulation {
     },
     {
       service: 'autoscaling',
-      operations: { ...sim.asg.operations, ...sim.asg.lifecycle.operations },
+      operations: { ...sim.asg.api.operations, ...sim.asg.lifecycle.operations },
       snapshot: () => ({ autoScalingGroups: describeWorld(sim)['autoScalingGroups'] }),
     },
     {

@@ -180,6 +180,9 @@ export type AsgLifecycleState =
   | 'Terminating:Proceed'
   | 'Terminated';
 
+/** Lifecycle states that count towards a group's desired capacity. */
+export const ACTIVE_STATES: AsgLifecycleState[] = ['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService'];
+
 export interface LifecycleHook {
   name: string;
   transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
