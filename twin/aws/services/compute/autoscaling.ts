@@ -11,16 +11,8 @@ import { asgInvalid } from './errors.js';
 import type { LaunchRequest } from './ec2.js';
 import { LAUNCHING, Lifecycle, TERMINATING } from './lifecycle.js';
 import type { Sim } from './sim.js';
-import type {
-  AutoScalingGroup,
-  Instance,
-  InstanceStateName,
-  ScalingActivity} from './state.js';
-import {
-  ACTIVE_STATES,
-  type AsgInstance,
-  type AsgLifecycleState
-} from './state.js';
+import type { AutoScalingGroup, Instance, InstanceStateName, ScalingActivity } from './state.js';
+import { ACTIVE_STATES, type AsgInstance, type AsgLifecycleState } from './state.js';
 import { sortBy } from './util.js';
 
 const MAX_ACTIVITIES = 100;

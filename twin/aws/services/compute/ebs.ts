@@ -234,6 +234,7 @@ export class EbsSim {
       from: null,
       to: 'attached',
       az: v.az,
+      instanceAz: inst.az,
       root: true,
     });
   }
