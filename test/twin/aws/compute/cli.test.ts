@@ -2,7 +2,7 @@
  * Every compute operation the twin serves, driven by the real AWS CLI (botocore) with --endpoint-url.
  * The twin runs on a manual clock; the test advances virtual time between commands.
  */
-/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any -- the CLI's JSON output is untyped */
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any -- the CLI's JSON output is untyped */
 import { VirtualClock } from '../../../../twin/core/clock.js';
 import { type AwsTwin, awsCli, awsCliRaw, startTestTwin } from '../../../helpers/twin.js';
 import { FAST } from './harness.js';
@@ -20,6 +20,25 @@ async function cli(service: string, op: string, input: Record<string, unknown> =
   if (Object.keys(input).length) args.push('--cli-input-json', JSON.stringify(input));
   const out: unknown = await awsCli(twin, args);
   return typeof out === 'object' && out !== null ? out : {};
+}
+
+/**
+ * For operations newer than the installed CLI (Debian's awscli 2.9 predates e.g. DeleteTaskDefinitions,
+ * 2023): runs the command; when the CLI does not know the operation, asserts exactly that and returns
+ * undefined (the SDK suites cover the operation). Otherwise returns the parsed output.
+ */
+async function cliIfKnown(
+  service: string,
+  op: string,
+  input: Record<string, unknown>,
+): Promise<J | undefined> {
+  const r = await awsCliRaw(twin, [service, kebab(op), '--cli-input-json', JSON.stringify(input)]);
+  if (r.exitCode !== 0 && /Invalid choice/.test(r.stderr)) {
+    console.warn(`this AWS CLI has no ${service} ${kebab(op)}; covered by the SDK suite`);
+    return undefined;
+  }
+  expect(r.exitCode).toBe(0);
+  return (r.json ?? {});
 }
 
 /** Expects the command to fail with this AWS error code. */
@@ -454,9 +473,8 @@ describe('the AWS CLI against the compute twin', () => {
         'DRAINING',
       );
       await cli('ecs', 'DeregisterTaskDefinition', { taskDefinition: 'cli-td:1' });
-      expect(
-        (await cli('ecs', 'DeleteTaskDefinitions', { taskDefinitions: ['cli-td:1'] })).taskDefinitions,
-      ).toHaveLength(1);
+      const deleted = await cliIfKnown('ecs', 'DeleteTaskDefinitions', { taskDefinitions: ['cli-td:1'] });
+      if (deleted) expect(deleted.taskDefinitions).toHaveLength(1);
       await cli('ecs', 'DeregisterContainerInstance', {
         cluster: 'cli',
         containerInstance: ciArns[1],
