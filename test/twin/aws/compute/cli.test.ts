@@ -38,7 +38,7 @@ async function cliIfKnown(
     return undefined;
   }
   expect(r.exitCode).toBe(0);
-  return (r.json ?? {});
+  return r.json ?? {};
 }
 
 /** Expects the command to fail with this AWS error code. */
