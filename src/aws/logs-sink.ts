@@ -6,6 +6,7 @@
  * the oldest events are dropped and counted. Failures never throw into the loop; they are reported.
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { BufferedWriter } from './buffered-writer.js';
 import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
@@ -81,71 +82,33 @@ interface SdkError {
   name?: string;
 }
 
-export class CloudWatchLogsWriter {
-  private buffer: LogEvent[] = [];
+export class CloudWatchLogsWriter extends BufferedWriter<LogEvent> {
   private ready = false;
-  private flushing: Promise<void> | undefined;
-  /** Events dropped because the buffer was full. */
-  dropped = 0;
-  /** Events accepted by PutLogEvents. */
-  sent = 0;
   /** Events CloudWatch Logs refused individually (too old, too new, expired). */
   rejected = 0;
 
-  constructor(private readonly opts: LogsWriterOptions) {}
-
-  add(e: LogEvent): void {
-    this.buffer.push(e);
-    const max = this.opts.maxBuffered ?? 20_000;
-    if (this.buffer.length > max) {
-      const over = this.buffer.length - max;
-      this.buffer.splice(0, over);
-      this.dropped += over;
-    }
+  constructor(private readonly opts: LogsWriterOptions) {
+    super(opts.maxBuffered ?? 20_000, opts.onError);
   }
 
-  pending(): number {
-    return this.buffer.length;
+  protected batch(events: readonly LogEvent[]): LogEvent[][] {
+    return batchLogEvents(events);
   }
 
-  /** Sends everything buffered; one flush at a time. */
-  flush(signal?: AbortSignal): Promise<void> {
-    this.flushing ??= this.flushNow(signal).finally(() => (this.flushing = undefined));
-    return this.flushing;
-  }
-
-  private async flushNow(signal?: AbortSignal): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const events = this.buffer;
-    this.buffer = [];
-    const batches = batchLogEvents(events);
-    for (let i = 0; i < batches.length; i++) {
-      const batch = batches[i] as LogEvent[];
-      try {
-        await this.put(batch, signal);
-        this.sent += batch.length;
-      } catch (e) {
-        // Keep what was not sent for the next flush, oldest first.
-        this.buffer = [...batches.slice(i).flat(), ...this.buffer];
-        this.opts.onError?.(e);
-        return;
-      }
-    }
-  }
-
-  private async put(batch: LogEvent[], signal?: AbortSignal): Promise<void> {
+  /** Sends one batch, creating the group and stream first when needed (or when they vanished). */
+  protected async send(batch: LogEvent[], signal?: AbortSignal): Promise<void> {
     if (!this.ready) await this.ensureDestination(signal);
     try {
-      await this.send(batch, signal);
+      await this.putEvents(batch, signal);
     } catch (e) {
       if ((e as SdkError).name !== 'ResourceNotFoundException') throw e;
       this.ready = false;
       await this.ensureDestination(signal);
-      await this.send(batch, signal);
+      await this.putEvents(batch, signal);
     }
   }
 
-  private async send(batch: LogEvent[], signal?: AbortSignal): Promise<void> {
+  private async putEvents(batch: LogEvent[], signal?: AbortSignal): Promise<void> {
     const res = await this.opts.client.send(
       new PutLogEventsCommand({
         logGroupName: this.opts.logGroup,
@@ -160,7 +123,7 @@ export class CloudWatchLogsWriter {
       const tooNew = r.tooNewLogEventStartIndex !== undefined ? batch.length - r.tooNewLogEventStartIndex : 0;
       if (tooOld + tooNew > 0) {
         this.rejected += tooOld + tooNew;
-        this.opts.onError?.(
+        this.onError?.(
           new Error(`CloudWatch Logs rejected ${tooOld} too old and ${tooNew} too new event(s)`),
         );
       }

@@ -157,6 +157,51 @@ describe('CloudWatchMetricsWriter', () => {
       ['AwsCalls', 'alpha'],
     ]);
   });
+
+  it('keeps points when CloudWatch is unreachable and sends them on the next flush', async () => {
+    const errors: unknown[] = [];
+    const w = new CloudWatchMetricsWriter({ client: clients.cloudwatch, onError: (e) => errors.push(e) });
+    const rule = twin.faults.add({
+      kind: 'error',
+      service: 'monitoring',
+      operation: 'PutMetricData',
+      status: 503,
+    });
+    const point = {
+      namespace: 'Test/Retry',
+      name: 'Kept',
+      value: 1,
+      unit: 'Count' as const,
+      dimensions: { Cluster: 'beta' },
+      timestamp: Date.now(),
+    };
+    w.add(point);
+    await w.flush();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(w.pending()).toBe(1);
+    expect(w.sent).toBe(0);
+    twin.faults.remove(rule.id);
+    await w.flush();
+    expect(w.pending()).toBe(0);
+    expect(w.sent).toBe(1);
+    const res = await clients.cloudwatch.send(new ListMetricsCommand({ Namespace: 'Test/Retry' }));
+    expect(res.Metrics?.map((m) => m.MetricName)).toEqual(['Kept']);
+  });
+
+  it('bounds the buffer, dropping the oldest points and counting them', () => {
+    const w = new CloudWatchMetricsWriter({ client: clients.cloudwatch, maxBuffered: 3 });
+    for (let i = 0; i < 5; i++)
+      w.add({
+        namespace: 'N',
+        name: `m${i}`,
+        value: i,
+        unit: 'Count',
+        dimensions: {},
+        timestamp: Date.now(),
+      });
+    expect(w.pending()).toBe(3);
+    expect(w.dropped).toBe(2);
+  });
 });
 
 describe('observeClusters', () => {
