@@ -1,0 +1,282 @@
+/**
+ * Creates, through the real AWS SDK, the infrastructure that the deploy template creates for one
+ * `Neo4jCluster` before the operator acts (docs/topology.md, docs/demo.md): the ECS cluster, one
+ * launch template per Auto Scaling group whose user data joins its instances to that ECS cluster (as
+ * the user data of an ECS-optimized AMI does), one ASG per AZ of `spec.capacity.primaryAutoScalingGroups`
+ * on that AZ's subnets, the secondaries' ASG when named, the versioned S3 bucket for specs and status,
+ * the controller's CloudWatch Logs group and the Secrets Manager secret with the Neo4j password.
+ *
+ * ASGs start empty (desired 0): sizing them is the operator's job. Every step is idempotent (an
+ * existing resource is kept), so running it twice is safe. The password is never logged or returned.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { Neo4jCluster } from '../model/cluster.js';
+import { MANAGED_BY, TAGS } from '../model/observed.js';
+import { primariesPerZone } from '../model/placement.js';
+
+/** The clients bootstrap needs: `createAwsClients()` plus a Secrets Manager client (the test helpers' `TwinClients` fit). */
+export interface BootstrapClients {
+  s3: S3Client;
+  ecs: ECSClient;
+  ec2: EC2Client;
+  autoscaling: AutoScalingClient;
+  logs: CloudWatchLogsClient;
+  secrets: SecretsManagerClient;
+}
+
+export interface BootstrapOptions {
+  /** The bucket for specs, status and leases (created with versioning). */
+  bucket: string;
+  /** The Neo4j password; stored as `<username>/<password>` (the NEO4J_AUTH form). Never printed. */
+  password: string;
+  /** Secret name. Default `<metadata.name>-neo4j-auth`. */
+  secretName?: string;
+  /** The controller's events log group. Default `/neo4j-ecs/controller` (the controller's default). */
+  controllerLogGroup?: string;
+  /** EC2 instance type of every ASG. Default: the smallest r6i size that fits `maxPerInstance` tasks. */
+  instanceType?: string;
+  /** AMI id in the launch templates. Default a placeholder ECS-optimized AMI id. */
+  imageId?: string;
+}
+
+export interface BootstrapResult {
+  ecsCluster: string;
+  /** Launch template name by ASG name. */
+  launchTemplates: Record<string, string>;
+  /** AZ → primaries ASG name. */
+  primaryAutoScalingGroups: Record<string, string>;
+  secondaryAutoScalingGroup?: string;
+  instanceType: string;
+  bucket: string;
+  controllerLogGroup: string;
+  secretName: string;
+  secretArn: string;
+  /** What this run created (`kind:name`); what already existed is not listed. */
+  created: string[];
+}
+
+/** r6i sizes: vCPUs and GiB (AWS's published figures). */
+const R6I: readonly [string, number, number][] = [
+  ['r6i.large', 2, 16],
+  ['r6i.xlarge', 4, 32],
+  ['r6i.2xlarge', 8, 64],
+  ['r6i.4xlarge', 16, 128],
+  ['r6i.8xlarge', 32, 256],
+];
+
+/** The smallest r6i type whose registered CPU and memory (after ~10 % agent/OS reserve) fit the tasks. */
+export function instanceTypeFor(cluster: Neo4jCluster): string {
+  const per = cluster.spec.primaries.maxPerInstance;
+  const cpu = cluster.spec.resources.cpu * per;
+  const mem = cluster.spec.resources.memoryMiB * per;
+  for (const [type, vcpu, gib] of R6I) if (vcpu * 1024 >= cpu && gib * 1024 * 0.9 >= mem) return type;
+  throw new BootstrapError(
+    `no r6i instance type fits ${per} task(s) of ${cluster.spec.resources.cpu} CPU units and ${cluster.spec.resources.memoryMiB} MiB; pass instanceType`,
+  );
+}
+
+/** User data of an ECS-optimized AMI instance that joins `ecsCluster`, base64-encoded. */
+export function ecsUserData(ecsCluster: string): string {
+  return Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${ecsCluster} >> /etc/ecs/ecs.config\n`).toString(
+    'base64',
+  );
+}
+
+export class BootstrapError extends Error {
+  override readonly name = 'BootstrapError';
+}
+
+function errorName(e: unknown): string {
+  return (e as { name?: string; Code?: string }).name ?? (e as { Code?: string }).Code ?? '';
+}
+
+/** Runs `create`; an error whose name is in `exists` means the resource is already there. Returns true if created. */
+async function ensure(
+  what: string,
+  exists: readonly string[],
+  create: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await create();
+    return true;
+  } catch (e) {
+    if (exists.includes(errorName(e))) return false;
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new BootstrapError(`cannot create ${what}: ${why}`, { cause: e });
+  }
+}
+
+async function subnetsOf(ec2: EC2Client, zones: readonly string[]): Promise<string[]> {
+  const out = await ec2.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: [...zones] }] }),
+  );
+  const ids: string[] = [];
+  for (const zone of zones) {
+    const inZone = (out.Subnets ?? []).filter((s) => s.AvailabilityZone === zone && s.SubnetId);
+    if (inZone.length === 0) throw new BootstrapError(`no subnet in availability zone ${zone}`);
+    ids.push(...inZone.map((s) => s.SubnetId as string));
+  }
+  return ids;
+}
+
+/** Creates (or finds) everything the operator expects to exist for `cluster`. */
+export async function bootstrapInfrastructure(
+  clients: BootstrapClients,
+  cluster: Neo4jCluster,
+  opts: BootstrapOptions,
+): Promise<BootstrapResult> {
+  if (opts.password === '') throw new BootstrapError('the Neo4j password must not be empty');
+  const name = cluster.metadata.name;
+  const ecsCluster = cluster.spec.ecs.cluster;
+  const instanceType = opts.instanceType ?? instanceTypeFor(cluster);
+  const created: string[] = [];
+  const note = (kind: string, id: string) => (made: boolean) => {
+    if (made) created.push(`${kind}:${id}`);
+  };
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+
+  // CreateCluster is idempotent (it answers the existing cluster), so it is not listed in `created`.
+  await ensure(`ECS cluster ${ecsCluster}`, [], () =>
+    clients.ecs.send(new CreateClusterCommand({ clusterName: ecsCluster })),
+  );
+
+  const groups: { asg: string; zones: string[]; max: number }[] = [];
+  const perZone = primariesPerZone(cluster);
+  for (const [zone, asg] of Object.entries(cluster.spec.capacity.primaryAutoScalingGroups)) {
+    const primaries = perZone.get(zone) ?? 0;
+    groups.push({
+      asg,
+      zones: [zone],
+      max: Math.ceil(primaries / cluster.spec.primaries.maxPerInstance) + 1,
+    });
+  }
+  const secondaryAsg = cluster.spec.capacity.secondaryAutoScalingGroup;
+  if (secondaryAsg !== undefined) {
+    const zones =
+      cluster.spec.secondaries.zones ?? Object.keys(cluster.spec.capacity.primaryAutoScalingGroups);
+    groups.push({ asg: secondaryAsg, zones: [...new Set(zones)], max: cluster.spec.secondaries.count + 1 });
+  }
+
+  const launchTemplates: Record<string, string> = {};
+  for (const g of groups) {
+    const lt = `${g.asg}-lt`;
+    launchTemplates[g.asg] = lt;
+    note(
+      'launch-template',
+      lt,
+    )(
+      await ensure(`launch template ${lt}`, ['InvalidLaunchTemplateName.AlreadyExistsException'], () =>
+        clients.ec2.send(
+          new CreateLaunchTemplateCommand({
+            LaunchTemplateName: lt,
+            LaunchTemplateData: {
+              ImageId: opts.imageId ?? 'ami-0ecs0optimized0000',
+              InstanceType: instanceType as never,
+              UserData: ecsUserData(ecsCluster),
+              TagSpecifications: [
+                {
+                  ResourceType: 'instance',
+                  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                },
+              ],
+            },
+          }),
+        ),
+      ),
+    );
+    const subnets = await subnetsOf(clients.ec2, g.zones);
+    note(
+      'auto-scaling-group',
+      g.asg,
+    )(
+      await ensure(`Auto Scaling group ${g.asg}`, ['AlreadyExists', 'AlreadyExistsFault'], () =>
+        clients.autoscaling.send(
+          new CreateAutoScalingGroupCommand({
+            AutoScalingGroupName: g.asg,
+            LaunchTemplate: { LaunchTemplateName: lt, Version: '$Latest' },
+            MinSize: 0,
+            MaxSize: g.max,
+            DesiredCapacity: 0,
+            VPCZoneIdentifier: subnets.join(','),
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  // In us-east-1, CreateBucket of a bucket you own answers 200, so look first to report honestly.
+  const bucketExists = await clients.s3.send(new HeadBucketCommand({ Bucket: opts.bucket })).then(
+    () => true,
+    () => false,
+  );
+  if (!bucketExists)
+    note(
+      's3-bucket',
+      opts.bucket,
+    )(
+      await ensure(`S3 bucket ${opts.bucket}`, ['BucketAlreadyOwnedByYou'], () =>
+        clients.s3.send(new CreateBucketCommand({ Bucket: opts.bucket })),
+      ),
+    );
+  await ensure(`versioning of S3 bucket ${opts.bucket}`, [], () =>
+    clients.s3.send(
+      new PutBucketVersioningCommand({ Bucket: opts.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    ),
+  );
+
+  const controllerLogGroup = opts.controllerLogGroup ?? '/neo4j-ecs/controller';
+  note(
+    'log-group',
+    controllerLogGroup,
+  )(
+    await ensure(`log group ${controllerLogGroup}`, ['ResourceAlreadyExistsException'], () =>
+      clients.logs.send(new CreateLogGroupCommand({ logGroupName: controllerLogGroup })),
+    ),
+  );
+
+  const secretName = opts.secretName ?? `${name}-neo4j-auth`;
+  const username = cluster.spec.credentials.username;
+  let secretArn: string | undefined;
+  const madeSecret = await ensure(`secret ${secretName}`, ['ResourceExistsException'], async () => {
+    const out = await clients.secrets.send(
+      new CreateSecretCommand({
+        Name: secretName,
+        SecretString: `${username}/${opts.password}`,
+        Description: `Neo4j credentials of cluster ${name} (NEO4J_AUTH form)`,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    secretArn = out.ARN;
+  });
+  note('secret', secretName)(madeSecret);
+  if (secretArn === undefined) {
+    const d = await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretName }));
+    secretArn = d.ARN;
+  }
+  if (secretArn === undefined) throw new BootstrapError(`secret ${secretName} has no ARN`);
+
+  return {
+    ecsCluster,
+    launchTemplates,
+    primaryAutoScalingGroups: { ...cluster.spec.capacity.primaryAutoScalingGroups },
+    ...(secondaryAsg !== undefined ? { secondaryAutoScalingGroup: secondaryAsg } : {}),
+    instanceType,
+    bucket: opts.bucket,
+    controllerLogGroup,
+    secretName,
+    secretArn,
+    created,
+  };
+}
