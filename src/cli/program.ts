@@ -1,5 +1,6 @@
 /** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
 import { Command } from 'commander';
+import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(probeCommand());
   program.addCommand(twinCommand());
+  program.addCommand(demoCommand());
   return program;
 }
