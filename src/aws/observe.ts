@@ -248,6 +248,8 @@ async function describeVolumes(
           state: v.State ?? 'unknown',
           sizeGiB: v.Size ?? 0,
           type: v.VolumeType ?? 'unknown',
+          ...(v.Iops !== undefined ? { iops: v.Iops } : {}),
+          ...(v.Throughput !== undefined ? { throughput: v.Throughput } : {}),
           tags,
           attachments: (v.Attachments ?? []).map((a) => ({
             instanceId: a.InstanceId ?? '',
@@ -262,7 +264,7 @@ async function describeVolumes(
   return out;
 }
 
-function toService(s: Service): ObservedService {
+export function toService(s: Service): ObservedService {
   return {
     name: s.serviceName ?? '',
     status: s.status ?? 'UNKNOWN',
@@ -271,6 +273,21 @@ function toService(s: Service): ObservedService {
     pendingCount: s.pendingCount ?? 0,
     taskDefinition: s.taskDefinition ?? '',
     deployments: s.deployments?.length ?? 0,
+    placementConstraints: (s.placementConstraints ?? []).map((c) => ({
+      type: c.type ?? '',
+      ...(c.expression !== undefined ? { expression: c.expression } : {}),
+    })),
+    deploymentConfiguration: {
+      ...(s.deploymentConfiguration?.minimumHealthyPercent !== undefined
+        ? { minimumHealthyPercent: s.deploymentConfiguration.minimumHealthyPercent }
+        : {}),
+      ...(s.deploymentConfiguration?.maximumPercent !== undefined
+        ? { maximumPercent: s.deploymentConfiguration.maximumPercent }
+        : {}),
+    },
+    ...(s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState !== undefined
+      ? { rolloutState: s.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState as string }
+      : {}),
   };
 }
 
@@ -284,7 +301,15 @@ function toTask(t: Task): ObservedTask {
     ...(t.containerInstanceArn !== undefined ? { containerInstanceArn: t.containerInstanceArn } : {}),
     ...(t.availabilityZone !== undefined ? { availabilityZone: t.availabilityZone } : {}),
     ...(t.healthStatus !== undefined ? { healthStatus: t.healthStatus } : {}),
+    ...(taskAddress(t) !== undefined ? { address: taskAddress(t) as string } : {}),
   };
+}
+
+/** The private IPv4 address of an awsvpc task (its container's network interface). */
+function taskAddress(t: Task): string | undefined {
+  for (const c of t.containers ?? [])
+    for (const n of c.networkInterfaces ?? []) if (n.privateIpv4Address) return n.privateIpv4Address;
+  return undefined;
 }
 
 function toInstance(ci: ContainerInstance): ObservedContainerInstance {

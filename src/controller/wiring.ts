@@ -12,6 +12,8 @@ import { CloudWatchLogsWriter } from '../aws/logs-sink.js';
 import { CloudWatchMetricsWriter } from '../aws/metrics-sink.js';
 import { S3ObjectStore } from '../aws/object-store.js';
 import { observeClusters } from '../aws/observe.js';
+import { AwsSecretReader } from '../aws/secrets.js';
+import type { SecretReader } from '../neo4j/secrets.js';
 import { defaultReconcilers } from '../reconcilers/index.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
@@ -52,6 +54,12 @@ export interface WiringDeps {
   /** Made once per controller; default `createAwsClients`. */
   clients?: AwsClients;
   version?: string;
+  /** Reads the credentials secret for the Neo4j observation; default Secrets Manager from the standard AWS configuration. */
+  secrets?: SecretReader;
+  /** Requeue bound while topology work is in flight (tests on a fast twin). */
+  topologyRecheckMs?: number;
+  /** Run the topology concern (volumes, placement, services, capacity, membership). Default true. */
+  topology?: boolean;
 }
 
 class CloudWatchEventSink implements EventSink {
@@ -140,7 +148,11 @@ export async function startController(config: RunConfig, deps: WiringDeps = {}):
     leaseCheckIntervalMs: Math.max(100, Math.floor(config.leaseTtl / 6)),
     status,
     observe: (targets, signal) => observeClusters(clients, targets, clock.now(), signal),
-    reconcilers: defaultReconcilers(clients),
+    reconcilers: defaultReconcilers(deps.topology === false ? { logs: clients.logs } : clients, {
+      secrets: deps.secrets ?? new AwsSecretReader(),
+      onSecret: (v) => redactor.addSecret(v),
+      ...(deps.topologyRecheckMs !== undefined ? { recheckMs: deps.topologyRecheckMs } : {}),
+    }),
     events,
     metrics,
     counter,

@@ -13,6 +13,12 @@ export interface ObservedService {
   pendingCount: number;
   taskDefinition: string;
   deployments: number;
+  /** Placement constraints as the service holds them (filled by the batched observer). */
+  placementConstraints?: { type: string; expression?: string }[];
+  /** minimumHealthyPercent / maximumPercent of the service's deployment configuration. */
+  deploymentConfiguration?: { minimumHealthyPercent?: number; maximumPercent?: number };
+  /** Task definition of the PRIMARY (newest) deployment, and whether a rollout is in progress. */
+  rolloutState?: string;
 }
 
 export interface ObservedTask {
@@ -25,6 +31,8 @@ export interface ObservedTask {
   containerInstanceArn?: string;
   availabilityZone?: string;
   healthStatus?: string;
+  /** The task's private address (awsvpc), where its member listens for Bolt. */
+  address?: string;
 }
 
 export interface ObservedContainerInstance {
@@ -41,6 +49,9 @@ export interface ObservedVolume {
   state: string;
   sizeGiB: number;
   type: string;
+  iops?: number;
+  /** MiB/s (gp3). */
+  throughput?: number;
   tags: Record<string, string>;
   attachments: { instanceId: string; state: string; device: string }[];
 }
@@ -51,10 +62,78 @@ export interface ObservedLogGroup {
   tags?: Record<string, string>;
 }
 
+export interface ObservedNeo4jServer {
+  /** Server id. */
+  id: string;
+  name?: string;
+  /** Bolt address (host:port) the server advertises. */
+  address: string;
+  /** Free, Enabled, Cordoned, Deallocating, Deallocated, Dropped. */
+  state: string;
+  health?: string;
+  version?: string;
+  /** Databases this server leads. */
+  leads?: string[];
+}
+
 export interface ObservedNeo4j {
   membersUp: number;
   databasesWithLeader: number;
   databases: number;
+  /** SHOW SERVERS rows, when the observer reached a member. */
+  servers?: ObservedNeo4jServer[];
+  /** Members that could not be reached (addresses), a fact, not an error. */
+  unreachable?: string[];
+}
+
+/** An Auto Scaling group the spec names (spec.capacity). */
+export interface ObservedAsg {
+  name: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  availabilityZones: string[];
+  instances: {
+    instanceId: string;
+    availabilityZone: string;
+    /** InService, Pending, Terminating, Terminating:Wait, … */
+    lifecycleState: string;
+    healthStatus: string;
+    protectedFromScaleIn: boolean;
+  }[];
+  hooks: { name: string; transition: string; heartbeatTimeout: number; defaultResult: string }[];
+}
+
+/** A container instance of the ECS cluster with its attributes (custom and ecs.*). */
+export interface ObservedEcsInstance {
+  arn: string;
+  ec2InstanceId: string;
+  /** ACTIVE, DRAINING, INACTIVE, REGISTERING, … */
+  status: string;
+  agentConnected: boolean;
+  availabilityZone?: string;
+  attributes: Record<string, string>;
+}
+
+/** The newest ACTIVE revision of a task definition family the cluster owns. */
+export interface ObservedTaskDefinition {
+  family: string;
+  arn: string;
+  revision: number;
+  /** The comparable content (see src/reconcilers/topology/task-definitions.ts `normalizeTaskDefinition`). */
+  content: unknown;
+}
+
+/** What the topology concerns read besides the base observation. */
+export interface ObservedTopology {
+  /** ASGs named by spec.capacity, by name; missing groups are absent. */
+  asgs: Record<string, ObservedAsg>;
+  /** Every container instance of the ECS cluster. */
+  instances: ObservedEcsInstance[];
+  /** Newest ACTIVE revision per family; null when the family has none. */
+  taskDefinitions: Record<string, ObservedTaskDefinition | null>;
+  /** Services the base observation does not cover (the secondaries' service once count is 0). */
+  services?: Record<string, ObservedService>;
 }
 
 export interface ObservedCluster {
@@ -74,6 +153,8 @@ export interface ObservedCluster {
   /** The cluster's log group, or null when it does not exist. */
   logGroup: ObservedLogGroup | null;
   neo4j?: ObservedNeo4j;
+  /** Filled by the topology observer (src/aws/observe-topology.ts). */
+  topology?: ObservedTopology;
 }
 
 /** Tags the operator puts on what it creates, and reads to find what it owns. */

@@ -1,0 +1,190 @@
+/**
+ * The topology observation of one cluster, beside the batched base observation (observe.ts): what the
+ * volume, placement, service and capacity planners need and the base observation does not read.
+ *
+ * - DescribeAutoScalingGroups for the ASGs of spec.capacity (≤ 50 names per call), and
+ *   DescribeLifecycleHooks per group;
+ * - ListContainerInstances (100 per page) + DescribeContainerInstances (≤ 100 per call) of the ECS
+ *   cluster, with their attributes;
+ * - DescribeTaskDefinition per family the cluster owns (the newest ACTIVE revision).
+ *
+ * Steady state for a 3-primary cluster with 4 ASGs: 1 + 4 + 1 + 1 + 3 = 10 calls. A missing ASG or
+ * task-definition family is an observation (absent / null), not an error.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+} from '@aws-sdk/client-auto-scaling';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListContainerInstancesCommand,
+} from '@aws-sdk/client-ecs';
+import type {
+  ObservedAsg,
+  ObservedEcsInstance,
+  ObservedService,
+  ObservedTopology,
+} from '../model/observed.js';
+import { chunk, toService } from './observe.js';
+
+export interface TopologyTarget {
+  ecsCluster: string;
+  asgNames: string[];
+  families: string[];
+  /** Services to describe besides the base observation's (e.g. the secondaries' once their count is 0). */
+  extraServices?: string[];
+}
+
+export interface TopologyClients {
+  ecs: ECSClient;
+  autoscaling: AutoScalingClient;
+}
+
+type Opt = { abortSignal?: AbortSignal };
+
+export async function observeTopology(
+  clients: TopologyClients,
+  target: TopologyTarget,
+  signal?: AbortSignal,
+): Promise<ObservedTopology> {
+  const opt: Opt = signal ? { abortSignal: signal } : {};
+  return {
+    asgs: await describeAsgs(clients.autoscaling, [...new Set(target.asgNames)], opt),
+    instances: await describeEcsInstances(clients.ecs, target.ecsCluster, opt),
+    taskDefinitions: await describeFamilies(clients.ecs, target.families, opt),
+    services: await describeExtraServices(clients.ecs, target.ecsCluster, target.extraServices ?? [], opt),
+  };
+}
+
+async function describeExtraServices(
+  ecs: ECSClient,
+  cluster: string,
+  names: readonly string[],
+  opt: Opt,
+): Promise<Record<string, ObservedService>> {
+  const out: Record<string, ObservedService> = {};
+  for (const batch of chunk(names, 10)) {
+    try {
+      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }), opt);
+      for (const s of res.services ?? [])
+        if (s.serviceName && s.status !== 'INACTIVE') out[s.serviceName] = toService(s);
+    } catch (e) {
+      if ((e as { name?: string }).name !== 'ClusterNotFoundException') throw e;
+    }
+  }
+  return out;
+}
+
+async function describeAsgs(
+  autoscaling: AutoScalingClient,
+  names: readonly string[],
+  opt: Opt,
+): Promise<Record<string, ObservedAsg>> {
+  const out: Record<string, ObservedAsg> = {};
+  for (const batch of chunk(names, 50)) {
+    const res = await autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: batch, MaxRecords: 100 }),
+      opt,
+    );
+    for (const g of res.AutoScalingGroups ?? []) {
+      if (!g.AutoScalingGroupName) continue;
+      out[g.AutoScalingGroupName] = {
+        name: g.AutoScalingGroupName,
+        minSize: g.MinSize ?? 0,
+        maxSize: g.MaxSize ?? 0,
+        desiredCapacity: g.DesiredCapacity ?? 0,
+        availabilityZones: g.AvailabilityZones ?? [],
+        instances: (g.Instances ?? []).map((i) => ({
+          instanceId: i.InstanceId ?? '',
+          availabilityZone: i.AvailabilityZone ?? '',
+          lifecycleState: i.LifecycleState ?? 'Unknown',
+          healthStatus: i.HealthStatus ?? 'Unknown',
+          protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
+        })),
+        hooks: [],
+      };
+    }
+  }
+  for (const g of Object.values(out)) {
+    const res = await autoscaling.send(
+      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: g.name }),
+      opt,
+    );
+    g.hooks = (res.LifecycleHooks ?? []).map((h) => ({
+      name: h.LifecycleHookName ?? '',
+      transition: h.LifecycleTransition ?? '',
+      heartbeatTimeout: h.HeartbeatTimeout ?? 0,
+      defaultResult: h.DefaultResult ?? '',
+    }));
+  }
+  return out;
+}
+
+async function describeEcsInstances(
+  ecs: ECSClient,
+  cluster: string,
+  opt: Opt,
+): Promise<ObservedEcsInstance[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const res = await ecs.send(
+        new ListContainerInstancesCommand({ cluster, maxResults: 100, ...(nextToken ? { nextToken } : {}) }),
+        opt,
+      );
+      arns.push(...(res.containerInstanceArns ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  } catch (e) {
+    if ((e as { name?: string }).name === 'ClusterNotFoundException') return [];
+    throw e;
+  }
+  const out: ObservedEcsInstance[] = [];
+  for (const batch of chunk(arns, 100)) {
+    const res = await ecs.send(
+      new DescribeContainerInstancesCommand({ cluster, containerInstances: batch }),
+      opt,
+    );
+    for (const ci of res.containerInstances ?? []) {
+      const attributes: Record<string, string> = {};
+      for (const a of ci.attributes ?? []) if (a.name) attributes[a.name] = a.value ?? '';
+      const az = attributes['ecs.availability-zone'];
+      out.push({
+        arn: ci.containerInstanceArn ?? '',
+        ec2InstanceId: ci.ec2InstanceId ?? '',
+        status: ci.status ?? 'UNKNOWN',
+        agentConnected: ci.agentConnected ?? false,
+        ...(az !== undefined ? { availabilityZone: az } : {}),
+        attributes,
+      });
+    }
+  }
+  return out.sort((a, b) => (a.ec2InstanceId < b.ec2InstanceId ? -1 : 1));
+}
+
+async function describeFamilies(
+  ecs: ECSClient,
+  families: readonly string[],
+  opt: Opt,
+): Promise<ObservedTopology['taskDefinitions']> {
+  const out: ObservedTopology['taskDefinitions'] = {};
+  for (const family of families) {
+    try {
+      const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }), opt);
+      const td = res.taskDefinition;
+      out[family] =
+        td?.taskDefinitionArn && td.status === 'ACTIVE'
+          ? { family, arn: td.taskDefinitionArn, revision: td.revision ?? 0, content: td }
+          : null;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ClientException') out[family] = null;
+      else throw e;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * The topology concern: observes what the planners need besides the base observation (ASGs, hooks,
+ * container instances with attributes, task definitions; and the members over Bolt), then runs the
+ * pure planners in order (volumes, placement, task definitions, services, capacity, membership) through
+ * `runPlan`, each action with its thin executor. A primaries scale-down is refused before anything runs.
+ */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { observeTopology } from '../../aws/observe-topology.js';
+import * as exec from '../../aws/topology-executors.js';
+import type { Neo4jCluster } from '../../model/cluster.js';
+import { MANAGED_BY, TAGS } from '../../model/observed.js';
+import type { ObservedCluster } from '../../model/observed.js';
+import { secondaryServiceName } from '../../model/placement.js';
+import { enableServer } from '../../neo4j/admin.js';
+import { MemberConnection } from '../../neo4j/connection.js';
+import { observeNeo4j } from '../../neo4j/observe.js';
+import type { SecretReader } from '../../neo4j/secrets.js';
+import { credentialsFromSecret } from '../../neo4j/secrets.js';
+import { mergeResults, runPlan } from '../run.js';
+import type { ReconcileContext, ReconcileResult, Reconciler } from '../types.js';
+import { planCapacity } from './capacity.js';
+import { planMembership, planScaleDownGuard } from './membership.js';
+import { planPlacement } from './placement.js';
+import { planServices } from './services.js';
+import { families, planTaskDefinitions } from './task-definitions.js';
+import { planVolumes } from './volumes.js';
+
+export { planCapacity, desiredCapacities } from './capacity.js';
+export { planMembership, planScaleDownGuard } from './membership.js';
+export { planPlacement, placedMembers } from './placement.js';
+export { planServices, secondaryDeployment } from './services.js';
+export {
+  planTaskDefinitions,
+  taskDefinitionFor,
+  neo4jEnvName,
+  normalizeTaskDefinition,
+} from './task-definitions.js';
+export { planVolumes } from './volumes.js';
+
+export interface TopologyDeps {
+  ecs: ECSClient;
+  ec2: EC2Client;
+  autoscaling: AutoScalingClient;
+  /** Reads the credentials secret for the Bolt observation; without it Neo4j is not observed. */
+  secrets?: SecretReader;
+  /** Called with the password once read, so events and logs redact it. */
+  onSecret?: (value: string) => void;
+  /** Bound on each Bolt call of the observation. Default 3000 ms. */
+  probeTimeoutMs?: number;
+  /** When set, requeue after at most this many ms while work is in flight (tests on a fast twin). */
+  recheckMs?: number;
+}
+
+const EMPTY: ReconcileResult = { actions: [], drift: 0, holds: [] };
+
+async function observeMembers(
+  deps: TopologyDeps,
+  cluster: Neo4jCluster,
+  observed: ObservedCluster,
+): Promise<ObservedCluster['neo4j']> {
+  if (!deps.secrets) return undefined;
+  const addresses = observed.tasks
+    .filter((t) => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING' && t.address !== undefined)
+    .map((t) => t.address as string)
+    .sort();
+  if (addresses.length === 0) return undefined;
+  try {
+    const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
+    deps.onSecret?.(creds.password);
+    return await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+  } catch {
+    // Unreachable members and an unreadable secret are facts of this pass: no Neo4j view.
+    return undefined;
+  }
+}
+
+export function topologyReconciler(deps: TopologyDeps): Reconciler {
+  return {
+    name: 'topology',
+    async reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
+      if (!ctx.observed.ecsClusterFound) return EMPTY;
+      const cluster = ctx.cluster;
+      const ecsCluster = cluster.spec.ecs.cluster;
+      const spec = cluster.spec.capacity;
+      const sec = secondaryServiceName(cluster.metadata.name);
+      const topology = await observeTopology(
+        deps,
+        {
+          ecsCluster,
+          asgNames: [
+            ...Object.values(spec.primaryAutoScalingGroups),
+            ...(spec.secondaryAutoScalingGroup ? [spec.secondaryAutoScalingGroup] : []),
+          ],
+          families: families(cluster),
+          extraServices: ctx.observed.services[sec] ? [] : [sec],
+        },
+        ctx.signal,
+      );
+      const observed: ObservedCluster = { ...ctx.observed, topology };
+      const neo4j = await observeMembers(deps, cluster, observed);
+      if (neo4j) observed.neo4j = neo4j;
+
+      const guard = planScaleDownGuard(cluster, observed);
+      if (guard.length > 0) return runPlan(ctx, guard, () => Promise.resolve());
+
+      const s = ctx.signal;
+      const tags = { [TAGS.cluster]: cluster.metadata.name, [TAGS.managedBy]: MANAGED_BY };
+      let result = await runPlan(ctx, planVolumes(cluster, observed), async (a) => {
+        if (a.type === 'CreateVolume') await exec.createVolume(deps.ec2, a, s);
+        else if (a.type === 'ModifyVolume') await exec.modifyVolume(deps.ec2, a, s);
+        else await exec.deleteVolume(deps.ec2, a.volumeId, s);
+      });
+      result = mergeResults(
+        result,
+        await runPlan(ctx, planPlacement(cluster, observed), async (a) => {
+          if (a.type === 'AttachVolume') await exec.attachVolume(deps.ec2, a, s);
+          else if (a.type === 'DetachVolume') await exec.detachVolume(deps.ec2, a, s);
+          else if (a.type === 'PutAttributes') await exec.putAttribute(deps.ecs, ecsCluster, a, s);
+          else await exec.deleteAttribute(deps.ecs, ecsCluster, a, s);
+        }),
+      );
+      result = mergeResults(
+        result,
+        await runPlan(ctx, planTaskDefinitions(cluster, observed), async (a) => {
+          await exec.registerTaskDefinition(deps.ecs, a.definition, tags, s);
+        }),
+      );
+      result = mergeResults(
+        result,
+        await runPlan(ctx, planServices(cluster, observed), async (a) => {
+          if (a.type === 'CreateService')
+            await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
+          else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
+        }),
+      );
+      result = mergeResults(
+        result,
+        await runPlan(ctx, planCapacity(cluster, observed), async (a) => {
+          if (a.type === 'UpdateAutoScalingGroup') await exec.updateAutoScalingGroup(deps.autoscaling, a, s);
+          else if (a.type === 'SetInstanceProtection')
+            await exec.setInstanceProtection(deps.autoscaling, a, s);
+          else await exec.putLifecycleHook(deps.autoscaling, a, s);
+        }),
+      );
+      result = mergeResults(
+        result,
+        await runPlan(ctx, planMembership(cluster, observed), async (a) => {
+          if (!deps.secrets) return;
+          const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
+          const conn = new MemberConnection(`bolt://${a.via}`, creds, {
+            timeoutMs: deps.probeTimeoutMs ?? 3000,
+          });
+          try {
+            await enableServer(conn, a.serverId, { modeConstraint: a.modeConstraint });
+          } finally {
+            await conn.close();
+          }
+        }),
+      );
+      const busy = result.actions.length > 0 || result.holds.some((h) => h.kind === 'wait');
+      if (deps.recheckMs !== undefined && busy)
+        result.requeueAfterMs = Math.min(result.requeueAfterMs ?? deps.recheckMs, deps.recheckMs);
+      else if (busy && result.requeueAfterMs === undefined) result.requeueAfterMs = 5_000;
+      return result;
+    },
+  };
+}

@@ -1,0 +1,263 @@
+/**
+ * Placement (docs/topology.md): a primary's volume decides where its task may run. For each primary
+ * whose volume is not attached to a qualifying instance: AttachVolume to an ACTIVE container instance
+ * in its AZ that is InService in that AZ's primaries ASG and hosts fewer than maxPerInstance primaries;
+ * once attached, PutAttributes `neo4j-ecs.member.<member>=<volume-id>` on its container instance.
+ * Stale member attributes are deleted. When the instance under a volume is leaving or gone: wait while
+ * the member's task still runs there, then DeleteAttributes and DetachVolume (Force only once the
+ * instance is gone). The secondaries' container instances get `neo4j-ecs.pool=secondaries`.
+ * Actions come first, waits last (a wait stops the rest of a plan).
+ */
+import type { Neo4jCluster } from '../../model/cluster.js';
+import type { ObservedCluster, ObservedEcsInstance } from '../../model/observed.js';
+import { primaryPlacement } from '../../model/placement.js';
+import type { Action, Hold, Step } from '../types.js';
+import {
+  DEVICES,
+  POOL_ATTRIBUTE,
+  POOL_SECONDARIES,
+  TOPOLOGY_RECHECK_MS,
+  liveAttachment,
+  memberAttribute,
+  memberVolume,
+} from './names.js';
+
+export interface AttachVolume extends Action {
+  type: 'AttachVolume';
+  volumeId: string;
+  instanceId: string;
+  device: string;
+}
+export interface DetachVolume extends Action {
+  type: 'DetachVolume';
+  volumeId: string;
+  instanceId: string;
+  force: boolean;
+}
+export interface PutAttributes extends Action {
+  type: 'PutAttributes';
+  containerInstanceArn: string;
+  attribute: string;
+  value: string;
+}
+export interface DeleteAttributes extends Action {
+  type: 'DeleteAttributes';
+  containerInstanceArn: string;
+  attribute: string;
+}
+export type PlacementAction = AttachVolume | DetachVolume | PutAttributes | DeleteAttributes;
+
+/** True when the member's volume is attached to a qualifying instance that carries its attribute. */
+export interface PlacementState {
+  placed: Map<string, { instanceId: string; containerInstanceArn: string; volumeId: string }>;
+}
+
+type Obs = Pick<ObservedCluster, 'volumes' | 'tasks' | 'topology'>;
+
+function asgInstanceState(desired: Neo4jCluster, observed: Obs, zone: string, instanceId: string): string {
+  const asgName = desired.spec.capacity.primaryAutoScalingGroups[zone];
+  const asg = asgName !== undefined ? observed.topology?.asgs[asgName] : undefined;
+  return asg?.instances.find((i) => i.instanceId === instanceId)?.lifecycleState ?? 'absent';
+}
+
+function usable(ci: ObservedEcsInstance | undefined, zone: string): ci is ObservedEcsInstance {
+  return ci !== undefined && ci.status === 'ACTIVE' && ci.agentConnected && ci.availabilityZone === zone;
+}
+
+/** Members placed: volume attached to a usable instance in its AZ, InService, attribute set to the volume id. */
+export function placedMembers(desired: Neo4jCluster, observed: Obs): PlacementState['placed'] {
+  const placed: PlacementState['placed'] = new Map();
+  const instances = observed.topology?.instances ?? [];
+  for (const slot of primaryPlacement(desired)) {
+    const v = memberVolume(observed, slot.member, slot.zone);
+    const a = v ? liveAttachment(v) : undefined;
+    if (!v || a?.state !== 'attached') continue;
+    const ci = instances.find((i) => i.ec2InstanceId === a.instanceId);
+    if (!usable(ci, slot.zone)) continue;
+    if (asgInstanceState(desired, observed, slot.zone, a.instanceId) !== 'InService') continue;
+    if (ci.attributes[memberAttribute(slot.member)] !== v.volumeId) continue;
+    placed.set(slot.member, { instanceId: a.instanceId, containerInstanceArn: ci.arn, volumeId: v.volumeId });
+  }
+  return placed;
+}
+
+export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<PlacementAction>[] {
+  const topo = observed.topology;
+  if (!topo) return [];
+  const acts: PlacementAction[] = [];
+  const waits: Hold[] = [];
+  const name = desired.metadata.name;
+  const maxPer = desired.spec.primaries.maxPerInstance;
+  const slots = primaryPlacement(desired);
+  const ciOf = (instanceId: string): ObservedEcsInstance | undefined =>
+    topo.instances.find((i) => i.ec2InstanceId === instanceId);
+
+  // Primaries hosted (or being attached) per EC2 instance, and devices in use, across this cluster's volumes.
+  const hosted = new Map<string, number>();
+  const devices = new Map<string, Set<string>>();
+  for (const v of observed.volumes) {
+    const a = liveAttachment(v);
+    if (!a) continue;
+    hosted.set(a.instanceId, (hosted.get(a.instanceId) ?? 0) + 1);
+    devices.set(a.instanceId, (devices.get(a.instanceId) ?? new Set()).add(a.device));
+  }
+  const wanted = new Map<string, Set<string>>(); // container instance ARN → member attributes that belong there
+
+  for (const slot of slots) {
+    const v = memberVolume(observed, slot.member, slot.zone);
+    if (!v) continue; // volumes.ts creates it
+    const m = slot.member;
+    if (v.state === 'creating') {
+      waits.push({
+        kind: 'wait',
+        reason: 'VolumeCreating',
+        message: `${m}'s volume ${v.volumeId} is being created`,
+        member: m,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+      continue;
+    }
+    const a = liveAttachment(v);
+    if (!a) {
+      const candidates = topo.instances
+        .filter((ci) => usable(ci, slot.zone))
+        .filter((ci) => asgInstanceState(desired, observed, slot.zone, ci.ec2InstanceId) === 'InService')
+        .filter((ci) => (hosted.get(ci.ec2InstanceId) ?? 0) < maxPer)
+        .sort((x, y) => (hosted.get(x.ec2InstanceId) ?? 0) - (hosted.get(y.ec2InstanceId) ?? 0));
+      const target = candidates[0];
+      const free = target ? DEVICES.find((d) => !devices.get(target.ec2InstanceId)?.has(d)) : undefined;
+      if (!target || !free) {
+        waits.push({
+          kind: 'wait',
+          reason: 'NoQualifyingInstance',
+          message: `no ACTIVE, InService container instance in ${slot.zone} with room for ${m} (at most ${maxPer} primaries each): waiting for capacity`,
+          member: m,
+          requeueAfterMs: TOPOLOGY_RECHECK_MS,
+        });
+        continue;
+      }
+      hosted.set(target.ec2InstanceId, (hosted.get(target.ec2InstanceId) ?? 0) + 1);
+      devices.set(target.ec2InstanceId, (devices.get(target.ec2InstanceId) ?? new Set()).add(free));
+      acts.push({
+        kind: 'act',
+        type: 'AttachVolume',
+        reason: 'VolumeNotAttached',
+        message: `attaching ${m}'s volume ${v.volumeId} to ${target.ec2InstanceId} in ${slot.zone} at ${free}`,
+        member: m,
+        volumeId: v.volumeId,
+        instanceId: target.ec2InstanceId,
+        device: free,
+      });
+      continue;
+    }
+    if (a.state === 'attaching' || a.state === 'detaching') {
+      waits.push({
+        kind: 'wait',
+        reason: a.state === 'attaching' ? 'VolumeAttaching' : 'VolumeDetaching',
+        message: `${m}'s volume ${v.volumeId} is ${a.state} (${a.instanceId})`,
+        member: m,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+      continue;
+    }
+    const ci = ciOf(a.instanceId);
+    const lifecycle = asgInstanceState(desired, observed, slot.zone, a.instanceId);
+    if (usable(ci, slot.zone) && lifecycle === 'InService') {
+      wanted.set(ci.arn, (wanted.get(ci.arn) ?? new Set()).add(memberAttribute(m)));
+      if (ci.attributes[memberAttribute(m)] !== v.volumeId)
+        acts.push({
+          kind: 'act',
+          type: 'PutAttributes',
+          reason: 'MemberAttributeMissing',
+          message: `marking ${ci.ec2InstanceId} with ${memberAttribute(m)}=${v.volumeId}`,
+          member: m,
+          containerInstanceArn: ci.arn,
+          attribute: memberAttribute(m),
+          value: v.volumeId,
+        });
+      continue;
+    }
+    // The instance under the volume is leaving or gone.
+    const running = observed.tasks.some(
+      (t) =>
+        t.group === `service:${m}` &&
+        t.desiredStatus !== 'STOPPED' &&
+        ci !== undefined &&
+        t.containerInstanceArn === ci.arn,
+    );
+    if (running) {
+      waits.push({
+        kind: 'wait',
+        reason: 'InstanceLeaving',
+        message: `${m}'s instance ${a.instanceId} is ${lifecycle}${ci ? ` (container instance ${ci.status})` : ''}; its task still runs there, so the volume stays until it stops`,
+        member: m,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+      continue;
+    }
+    if (ci && ci.attributes[memberAttribute(m)] !== undefined && ci.status !== 'INACTIVE')
+      acts.push({
+        kind: 'act',
+        type: 'DeleteAttributes',
+        reason: 'InstanceLeaving',
+        message: `removing ${memberAttribute(m)} from ${a.instanceId} before detaching`,
+        member: m,
+        containerInstanceArn: ci.arn,
+        attribute: memberAttribute(m),
+      });
+    const gone = lifecycle === 'absent' && (ci === undefined || ci.status === 'INACTIVE');
+    acts.push({
+      kind: 'act',
+      type: 'DetachVolume',
+      reason: gone ? 'InstanceGone' : 'InstanceLeaving',
+      message: `detaching ${m}'s volume ${v.volumeId} from ${a.instanceId} (${lifecycle}${gone ? ', forced: the instance is gone' : ''})`,
+      member: m,
+      volumeId: v.volumeId,
+      instanceId: a.instanceId,
+      force: gone,
+    });
+  }
+
+  // Stale member attributes of this cluster (members removed, volumes moved away, old volume ids).
+  const prefix = memberAttribute(`${name}-primary-`);
+  for (const ci of topo.instances) {
+    if (ci.status === 'INACTIVE') continue;
+    for (const attr of Object.keys(ci.attributes).sort()) {
+      if (!attr.startsWith(prefix) || wanted.get(ci.arn)?.has(attr)) continue;
+      if (
+        acts.some(
+          (x) => x.type === 'DeleteAttributes' && x.containerInstanceArn === ci.arn && x.attribute === attr,
+        )
+      )
+        continue;
+      acts.push({
+        kind: 'act',
+        type: 'DeleteAttributes',
+        reason: 'StaleMemberAttribute',
+        message: `${ci.ec2InstanceId} carries ${attr} but that volume is not attached there: removing it`,
+        member: attr.slice('neo4j-ecs.member.'.length),
+        containerInstanceArn: ci.arn,
+        attribute: attr,
+      });
+    }
+  }
+
+  // The secondaries' pool attribute.
+  const secAsg = desired.spec.capacity.secondaryAutoScalingGroup;
+  const pool = secAsg !== undefined ? topo.asgs[secAsg] : undefined;
+  for (const i of pool?.instances ?? []) {
+    const ci = ciOf(i.instanceId);
+    if (i.lifecycleState !== 'InService' || ci?.status !== 'ACTIVE') continue;
+    if (ci.attributes[POOL_ATTRIBUTE] !== POOL_SECONDARIES)
+      acts.push({
+        kind: 'act',
+        type: 'PutAttributes',
+        reason: 'PoolAttributeMissing',
+        message: `marking ${ci.ec2InstanceId} of ${secAsg} with ${POOL_ATTRIBUTE}=${POOL_SECONDARIES}`,
+        containerInstanceArn: ci.arn,
+        attribute: POOL_ATTRIBUTE,
+        value: POOL_SECONDARIES,
+      });
+  }
+  return [...acts, ...waits];
+}

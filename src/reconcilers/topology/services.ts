@@ -1,0 +1,215 @@
+/**
+ * ECS services (docs/topology.md). One per primary: desiredCount 1 only once its volume is attached to
+ * a qualifying instance carrying its attribute (else 0), minimumHealthyPercent 0, maximumPercent 100,
+ * AZ rebalancing off, the memberOf constraint on `neo4j-ecs.member.<member> == <volume-id>`. One for the
+ * secondaries: desiredCount = spec.secondaries.count, spread over AZs, on the pool attribute, min/max
+ * from maxUnavailableSecondaries.
+ *
+ * A primary's task definition is changed here only while it has no task (bring-up, heal); otherwise
+ * the change waits for the ordered roll (issue 7) with a `RollPending` hold. The secondaries roll
+ * through ECS within their min/max.
+ */
+import type { Neo4jCluster } from '../../model/cluster.js';
+import type { ObservedCluster, ObservedService } from '../../model/observed.js';
+import { MANAGED_BY, TAGS } from '../../model/observed.js';
+import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
+import type { Action, Hold, Step } from '../types.js';
+import {
+  POOL_ATTRIBUTE,
+  POOL_SECONDARIES,
+  TOPOLOGY_RECHECK_MS,
+  memberAttribute,
+  memberVolume,
+} from './names.js';
+import { placedMembers } from './placement.js';
+import { desiredTaskDefinitions, sameContent } from './task-definitions.js';
+
+export interface ServiceSettings {
+  taskDefinition: string;
+  desiredCount: number;
+  placementConstraints: { type: 'memberOf'; expression: string }[];
+  placementStrategy: { type: 'spread'; field: string }[];
+  deploymentConfiguration: { minimumHealthyPercent: number; maximumPercent: number };
+}
+
+export interface CreateService extends Action {
+  type: 'CreateService';
+  service: string;
+  settings: ServiceSettings;
+  tags: Record<string, string>;
+}
+
+export interface UpdateService extends Action {
+  type: 'UpdateService';
+  service: string;
+  changes: Partial<ServiceSettings>;
+}
+
+export type ServiceAction = CreateService | UpdateService;
+
+type Obs = Pick<ObservedCluster, 'volumes' | 'tasks' | 'services' | 'topology'>;
+
+export function secondaryDeployment(cluster: Neo4jCluster): ServiceSettings['deploymentConfiguration'] {
+  const n = cluster.spec.secondaries.count;
+  const u = cluster.spec.upgrade.maxUnavailableSecondaries;
+  return {
+    minimumHealthyPercent: n === 0 ? 0 : Math.max(0, Math.floor((100 * (n - u)) / n)),
+    maximumPercent: 100,
+  };
+}
+
+function liveTasks(observed: Obs, service: string): number {
+  return observed.tasks.filter((t) => t.group === `service:${service}` && t.desiredStatus !== 'STOPPED')
+    .length;
+}
+
+function diff(current: ObservedService, want: ServiceSettings): Partial<ServiceSettings> {
+  const changes: Partial<ServiceSettings> = {};
+  if (current.taskDefinition !== want.taskDefinition) changes.taskDefinition = want.taskDefinition;
+  if (current.desiredCount !== want.desiredCount) changes.desiredCount = want.desiredCount;
+  const cons = (current.placementConstraints ?? []).map((c) => `${c.type}:${c.expression ?? ''}`).join('|');
+  if (cons !== want.placementConstraints.map((c) => `${c.type}:${c.expression}`).join('|'))
+    changes.placementConstraints = want.placementConstraints;
+  const dc = current.deploymentConfiguration;
+  if (
+    dc?.minimumHealthyPercent !== want.deploymentConfiguration.minimumHealthyPercent ||
+    dc.maximumPercent !== want.deploymentConfiguration.maximumPercent
+  )
+    changes.deploymentConfiguration = want.deploymentConfiguration;
+  return changes;
+}
+
+export function planServices(desired: Neo4jCluster, observed: Obs): Step<ServiceAction>[] {
+  const topo = observed.topology;
+  if (!topo) return [];
+  const acts: ServiceAction[] = [];
+  const holds: Hold[] = [];
+  const name = desired.metadata.name;
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+  const defs = desiredTaskDefinitions(desired, observed);
+  const placed = placedMembers(desired, observed);
+  /** The ARN of the newest ACTIVE revision when it matches the spec, else undefined (register first). */
+  const currentArn = (family: string): string | undefined => {
+    const td = topo.taskDefinitions[family];
+    const want = defs.get(family);
+    return td && want && sameContent(td.content, want) ? td.arn : undefined;
+  };
+
+  for (const slot of primaryPlacement(desired)) {
+    const m = slot.member;
+    const v = memberVolume(observed, m, slot.zone);
+    const arn = currentArn(m);
+    if (!v || !arn) {
+      holds.push({
+        kind: 'wait',
+        reason: 'TaskDefinitionPending',
+        message: `${m}'s service waits for its volume and task definition`,
+        member: m,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+      continue;
+    }
+    const service = observed.services[m] ?? topo.services?.[m];
+    const running = liveTasks(observed, m) > 0;
+    const want: ServiceSettings = {
+      taskDefinition: arn,
+      desiredCount: placed.has(m) ? 1 : running ? (service?.desiredCount ?? 0) : 0,
+      placementConstraints: [
+        { type: 'memberOf', expression: `attribute:${memberAttribute(m)} == ${v.volumeId}` },
+      ],
+      placementStrategy: [],
+      deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
+    };
+    if (!service) {
+      acts.push({
+        kind: 'act',
+        type: 'CreateService',
+        reason: 'ServiceMissing',
+        message: `creating ${m}'s service (desiredCount ${want.desiredCount}${placed.has(m) ? '' : ': its volume is not placed yet'})`,
+        member: m,
+        service: m,
+        settings: want,
+        tags: { ...tags, [TAGS.member]: m, [TAGS.role]: 'primary' },
+      });
+      continue;
+    }
+    if (service.status === 'DRAINING') {
+      holds.push({
+        kind: 'wait',
+        reason: 'ServiceDraining',
+        message: `${m}'s service is DRAINING`,
+        member: m,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+      continue;
+    }
+    const changes = diff(service, want);
+    if (changes.taskDefinition !== undefined && running) {
+      delete changes.taskDefinition;
+      holds.push({
+        kind: 'refused',
+        reason: 'RollPending',
+        message: `${m} runs ${service.taskDefinition}; the spec asks for ${arn}, but primaries restart only through the ordered roll, which is not implemented yet`,
+        member: m,
+      });
+    }
+    if (Object.keys(changes).length > 0)
+      acts.push({
+        kind: 'act',
+        type: 'UpdateService',
+        reason: 'ServiceDrift',
+        message: `updating ${m}'s service: ${Object.keys(changes).join(', ')}`,
+        member: m,
+        service: m,
+        changes,
+      });
+  }
+
+  const sec = secondaryServiceName(name);
+  const count = desired.spec.secondaries.count;
+  const secService = observed.services[sec] ?? topo.services?.[sec];
+  if (count > 0 || (secService && secService.status === 'ACTIVE')) {
+    const arn = currentArn(sec) ?? (count === 0 ? secService?.taskDefinition : undefined);
+    if (!arn)
+      holds.push({
+        kind: 'wait',
+        reason: 'TaskDefinitionPending',
+        message: `${sec} waits for its task definition`,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+    else {
+      const want: ServiceSettings = {
+        taskDefinition: arn,
+        desiredCount: count,
+        placementConstraints: [
+          { type: 'memberOf', expression: `attribute:${POOL_ATTRIBUTE} == ${POOL_SECONDARIES}` },
+        ],
+        placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }],
+        deploymentConfiguration: secondaryDeployment(desired),
+      };
+      if (!secService)
+        acts.push({
+          kind: 'act',
+          type: 'CreateService',
+          reason: 'ServiceMissing',
+          message: `creating ${sec} with ${count} secondaries`,
+          service: sec,
+          settings: want,
+          tags: { ...tags, [TAGS.role]: 'secondary' },
+        });
+      else {
+        const changes = diff(secService, want);
+        if (Object.keys(changes).length > 0)
+          acts.push({
+            kind: 'act',
+            type: 'UpdateService',
+            reason: changes.desiredCount !== undefined ? 'SecondariesScaled' : 'ServiceDrift',
+            message: `updating ${sec}: ${Object.keys(changes).join(', ')}${changes.desiredCount !== undefined ? ` (desiredCount ${secService.desiredCount} → ${count})` : ''}`,
+            service: sec,
+            changes,
+          });
+      }
+    }
+  }
+  return [...acts, ...holds];
+}
