@@ -11,7 +11,7 @@ const task = (service: string, address: string): ObservedTask => ({
   taskDefinitionArn: 'td',
   address,
 });
-const neo4j = (servers: ObservedNeo4j['servers']): ObservedNeo4j => ({
+const neo4j = (servers: NonNullable<ObservedNeo4j['servers']>): ObservedNeo4j => ({
   membersUp: 3,
   databasesWithLeader: 2,
   databases: 2,
