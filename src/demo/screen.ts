@@ -10,9 +10,9 @@ import { formatEvent, memberTable, renderView } from './view.js';
 export interface ScreenOutput {
   write(chunk: string): unknown;
   /** True for a terminal: redraw in place. */
-  isTTY?: boolean;
+  isTTY?: boolean | undefined;
   /** Terminal width; lines are clipped to it on a TTY. */
-  columns?: number;
+  columns?: number | undefined;
 }
 
 const CSI = '\u001b[';
