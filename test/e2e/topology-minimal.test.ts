@@ -1,0 +1,146 @@
+/**
+ * End to end on the twin, through the real SDK and neo4j-driver: examples/minimal.yaml becomes Ready
+ * (3 primaries, each on its own volume in its AZ, each service pinned, one leader per database); a
+ * killed primary task heals on its own volume; a terminated instance heals (the ASG replaces it, the
+ * volume is re-attached in the same AZ). The world-log invariants hold over the whole run.
+ */
+import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import type { Task } from '@aws-sdk/client-ecs';
+import type { ClusterStatus } from '../../src/model/status.js';
+import { probeCluster } from '../../src/neo4j/probe.js';
+import type { E2e } from './helpers.js';
+import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+
+const NAME = 'graph-minimal';
+const ECS = 'neo4j-minimal';
+const members = [1, 2, 3].map((n) => `${NAME}-primary-${n}`);
+const zoneOf: Record<string, string> = {
+  [members[0]!]: 'us-east-1a',
+  [members[1]!]: 'us-east-1b',
+  [members[2]!]: 'us-east-1c',
+};
+let e: E2e;
+
+async function status(): Promise<ClusterStatus | undefined> {
+  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
+  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
+}
+
+async function runningTasks(): Promise<Task[]> {
+  const arns =
+    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
+    [];
+  if (arns.length === 0) return [];
+  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
+  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
+}
+
+/** Every member has one RUNNING task and Neo4j has a leader for every database. */
+async function healthy(): Promise<Task[] | undefined> {
+  const tasks = await runningTasks();
+  const mine = members.map((m) => tasks.filter((t) => t.group === `service:${m}`));
+  if (mine.some((ts) => ts.length !== 1)) return undefined;
+  const seeds = mine.map(
+    (ts) => `bolt://${ts[0]!.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`,
+  );
+  const view = await probeCluster(seeds, { user: 'neo4j', password: PASSWORD }, { timeoutMs: 2000 });
+  const leaders = Object.values(view.leaders);
+  return leaders.length >= 2 && leaders.every((l) => l !== null) ? mine.map((ts) => ts[0]!) : undefined;
+}
+
+beforeAll(async () => {
+  e = await startE2e(exampleText('minimal.yaml'));
+}, 60_000);
+
+afterAll(async () => {
+  await e?.stop();
+}, 30_000);
+
+it('brings the minimal example up: each primary on its own volume in its AZ, its service pinned, one leader per database, Ready', async () => {
+  await eventually(healthy, 'three primaries with leaders', 90_000);
+  const st = await eventually(
+    async () => ((await status())?.phase === 'Ready' ? status() : undefined),
+    'phase Ready',
+    60_000,
+  );
+  expect(st?.members.filter((m) => m.role === 'primary').map((m) => m.zone)).toEqual([
+    'us-east-1a',
+    'us-east-1b',
+    'us-east-1c',
+  ]);
+
+  const vols =
+    (
+      await e.clients.ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: 'tag:neo4j-ecs:cluster', Values: [NAME] }] }),
+      )
+    ).Volumes ?? [];
+  expect(vols).toHaveLength(3);
+  for (const m of members) {
+    const v = vols.find((x) => x.Tags?.some((t) => t.Key === 'neo4j-ecs:member' && t.Value === m));
+    expect(v?.AvailabilityZone).toBe(zoneOf[m]);
+    expect(v?.Attachments?.[0]?.State).toBe('attached');
+  }
+  const svcs =
+    (await e.clients.ecs.send(new DescribeServicesCommand({ cluster: ECS, services: members }))).services ??
+    [];
+  for (const s of svcs) {
+    const v = vols.find((x) =>
+      x.Tags?.some((t) => t.Key === 'neo4j-ecs:member' && t.Value === s.serviceName),
+    );
+    expect(s.placementConstraints).toEqual([
+      { type: 'memberOf', expression: `attribute:neo4j-ecs.member.${s.serviceName} == ${v?.VolumeId}` },
+    ]);
+    expect(s.deploymentConfiguration).toMatchObject({ minimumHealthyPercent: 0, maximumPercent: 100 });
+    expect(s.desiredCount).toBe(1);
+  }
+  expect(topologyViolations(e.twin, NAME)).toEqual([]);
+}, 180_000);
+
+it('heals a killed primary task on its own volume', async () => {
+  const before = (await eventually(healthy, 'healthy before the kill', 60_000))[0]!;
+  await e.twin.control('killTask', { taskArn: before.taskArn });
+  const after = await eventually(
+    async () => {
+      const ts = await healthy();
+      const t = ts?.[0];
+      return t && t.taskArn !== before.taskArn ? t : undefined;
+    },
+    'a new task of primary 1',
+    90_000,
+  );
+  expect(after.availabilityZone).toBe('us-east-1a');
+  expect(topologyViolations(e.twin, NAME)).toEqual([]);
+}, 180_000);
+
+it('heals a primary whose instance is terminated: a new instance in the same AZ, the same volume', async () => {
+  const before = (await eventually(healthy, 'healthy before the termination', 60_000))[1]!;
+  const volsBefore =
+    (
+      await e.clients.ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: 'tag:neo4j-ecs:member', Values: [members[1]!] }] }),
+      )
+    ).Volumes ?? [];
+  const instanceId = volsBefore[0]?.Attachments?.[0]?.InstanceId;
+  expect(instanceId).toBeDefined();
+  await e.twin.control('terminateInstance', { instanceId });
+  await eventually(
+    async () => {
+      const ts = await healthy();
+      return ts && ts[1]!.taskArn !== before.taskArn ? ts : undefined;
+    },
+    'primary 2 back on a new instance',
+    120_000,
+  );
+  const volsAfter =
+    (
+      await e.clients.ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: 'tag:neo4j-ecs:member', Values: [members[1]!] }] }),
+      )
+    ).Volumes ?? [];
+  expect(volsAfter.map((v) => v.VolumeId)).toEqual(volsBefore.map((v) => v.VolumeId));
+  expect(volsAfter[0]?.Attachments?.[0]?.InstanceId).not.toBe(instanceId);
+  expect(volsAfter[0]?.AvailabilityZone).toBe('us-east-1b');
+  expect(topologyViolations(e.twin, NAME)).toEqual([]);
+}, 180_000);
