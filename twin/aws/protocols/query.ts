@@ -45,10 +45,10 @@ export function awsQueryCodec(service: ServiceName, xmlns: string): Codec {
     protocol: 'awsQuery',
     decode: (req) => decodeAction(req, 'MalformedQueryString'),
     encodeResult(operation: string, result: Wire, meta: EncodeMeta): HttpReply {
-      const inner =
-        Object.keys(result).length > 0
-          ? `<${operation}Result>${xmlChildren(result, 'member')}</${operation}Result>`
-          : '';
+      // Always the Result wrapper, empty or not: botocore requires it for the empty `…Answer`
+      // shapes (SetInstanceProtection, CompleteLifecycleAction, …) and ignores it where the
+      // operation has no output.
+      const inner = `<${operation}Result>${xmlChildren(result, 'member')}</${operation}Result>`;
       const body =
         `<${operation}Response xmlns="${xmlns}">${inner}` +
         `<ResponseMetadata><RequestId>${escapeXml(meta.requestId)}</RequestId></ResponseMetadata></${operation}Response>`;

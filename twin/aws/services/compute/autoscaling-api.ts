@@ -14,7 +14,7 @@ import {
   type LaunchConfiguration,
   type ScalingActivity,
 } from './state.js';
-import { compact, emptyQueryResult, matchesFilters, paginate, type Reader } from './util.js';
+import { compact, matchesFilters, paginate, type Reader } from './util.js';
 
 const PROCESSES = [
   'Launch',
@@ -519,7 +519,7 @@ export class AsgApi {
         i.protectedFromScaleIn = prot;
         this.sim.log('asg.protection', { asg: g.name, instanceId: i.instanceId, protectedFromScaleIn: prot });
       }
-      return emptyQueryResult();
+      return {};
     },
     SetInstanceHealth: (input) => {
       const r = asgReader(input);

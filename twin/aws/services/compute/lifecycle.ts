@@ -9,7 +9,7 @@ import { AwsError, type OperationHandler, type Wire } from '../../contract.js';
 import { asgInvalid, asgReader } from './errors.js';
 import type { Sim } from './sim.js';
 import type { AsgInstance, AutoScalingGroup, LifecycleHook, PendingAction } from './state.js';
-import { emptyQueryResult, type Reader } from './util.js';
+import { type Reader } from './util.js';
 
 export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 export const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
@@ -217,7 +217,7 @@ export class Lifecycle {
         transition: hook.transition,
         event: idx >= 0 ? 'updated' : 'created',
       });
-      return emptyQueryResult();
+      return {};
     },
 
     DescribeLifecycleHooks: (input) => {
@@ -244,7 +244,7 @@ export class Lifecycle {
         for (const a of pending) this.record(g, inst, a, 'CONTINUE', 'completed');
       }
       this.sim.log('asg.hook', { asg: g.name, hook: name, event: 'deleted' });
-      return emptyQueryResult();
+      return {};
     },
 
     DescribeLifecycleHookTypes: () => ({ LifecycleHookTypes: [LAUNCHING, TERMINATING] }),
@@ -256,7 +256,7 @@ export class Lifecycle {
         throw asgInvalid(`Invalid LifecycleActionResult: ${result}. Valid values: CONTINUE, ABANDON`);
       const { g, inst, action } = this.findAction(r);
       this.record(g, inst, action, result, 'completed');
-      return emptyQueryResult();
+      return {};
     },
 
     RecordLifecycleActionHeartbeat: (input) => {
@@ -280,7 +280,7 @@ export class Lifecycle {
         heartbeatDeadline: action.heartbeatDeadline,
         globalDeadline: action.globalDeadline,
       });
-      return emptyQueryResult();
+      return {};
     },
   };
 }

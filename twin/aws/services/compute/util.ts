@@ -256,16 +256,6 @@ export function readTagSpecs(r: Reader, resourceType: string, member = 'TagSpeci
 // ---------------------------------------------------------------------------------------------
 // Misc
 
-/**
- * The output of an awsQuery operation whose result is an empty structure with a result wrapper
- * (Auto Scaling's `…Answer` shapes, e.g. SetInstanceProtection): real AWS still sends an empty
- * `<OpResult/>`, and botocore requires it. The awsQuery codec writes the wrapper for any object with
- * members and leaves out undefined ones, so one undefined member yields exactly the empty wrapper.
- */
-export function emptyQueryResult(): Wire {
-  return { EmptyResult: undefined };
-}
-
 export function toDate(ms: number | undefined): Date | undefined {
   return ms === undefined ? undefined : new Date(ms);
 }
