@@ -120,7 +120,8 @@ export async function eventually<T>(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -148,7 +149,7 @@ export function topologyViolations(twin: Twin, cluster: string): string[] {
       e['az'] !== e['instanceAz']
     )
       out.push(
-        `volume ${String(e['volumeId'])} of ${String(e['az'])} attached in ${String(e['instanceAz'])}`,
+        `volume ${JSON.stringify(e['volumeId'])} of ${JSON.stringify(e['az'])} attached in ${JSON.stringify(e['instanceAz'])}`,
       );
     if (e.kind === 'ecs.task.started' && typeof e['group'] === 'string' && e['group'].startsWith(prefix)) {
       const member = e['group'].slice('service:'.length);
