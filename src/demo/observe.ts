@@ -59,6 +59,7 @@ async function taskAddresses(d: DemoObserveDeps, arns: string[]): Promise<Map<st
 }
 
 function readinessOf(
+  expectedDatabases: readonly string[],
   status: ClusterStatus | undefined,
   rows: DemoMemberRow[],
   view: ClusterView | undefined,
@@ -78,9 +79,12 @@ function readinessOf(
   const leaderless = dbs.filter((db) => db.leader === null).map((db) => db.name);
   if (dbs.length === 0) return waiting(`${members}; Neo4j lists no databases yet`);
   if (leaderless.length > 0) return waiting(`${members}; no leader yet for ${leaderless.join(', ')}`);
+  const absent = expectedDatabases.filter((name) => !dbs.some((db) => db.name === name));
   return {
     ready: true,
-    readiness: `Ready: ${members}, every database has a leader (${dbs.map((db) => db.name).join(', ')})`,
+    readiness: `Ready: ${members}, every database has a leader (${dbs.map((db) => db.name).join(', ')})${
+      absent.length > 0 ? `; spec.neo4j.databases not in Neo4j: ${absent.join(', ')}` : ''
+    }`,
   };
 }
 
@@ -122,5 +126,9 @@ export async function observeDemo(d: DemoObserveDeps): Promise<DemoObservation> 
       }
     }
   }
-  return { ...(status ? { phase: status.phase } : {}), members: rows, ...readinessOf(status, rows, view) };
+  return {
+    ...(status ? { phase: status.phase } : {}),
+    members: rows,
+    ...readinessOf(d.cluster.spec.neo4j.databases, status, rows, view),
+  };
 }
