@@ -34,6 +34,8 @@ export interface E2e {
   controller: RunningController;
   specKey: string;
   secretArn: string;
+  /** The controller's JSON-line events, as written. */
+  lines: string[];
   stop(): Promise<void>;
 }
 
@@ -78,11 +80,17 @@ export async function startE2e(
     },
     {},
   );
+  const lines: string[] = [];
   const controller = await startController(config, {
     clients,
     clock: clockFrom(twin.clock),
     secrets: new AwsSecretReader(secrets),
-    stdout: { write: () => true },
+    stdout: {
+      write: (chunk: string | Uint8Array) => {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
+        return true;
+      },
+    },
     stderr: { write: () => true },
   });
   let stopped = false;
@@ -94,6 +102,7 @@ export async function startE2e(
     controller,
     specKey,
     secretArn: boot.secretArn,
+    lines,
     async stop() {
       if (stopped) return;
       stopped = true;
