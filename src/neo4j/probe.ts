@@ -31,6 +31,8 @@ export interface ProbeOptions {
   expectedServerIds?: Record<string, string>;
   /** The previous view of this cluster: changed server ids and database ids mean lost stores. */
   previous?: ClusterView;
+  /** The clock for `probedAt` (epoch ms). Default: the wall clock. */
+  now?: () => number;
 }
 
 interface Probed {
@@ -141,11 +143,7 @@ function storeState(
   return { lost: false };
 }
 
-export async function probeCluster(
-  seeds: string[],
-  auth: Credentials,
-  opts: ProbeOptions = {},
-): Promise<ClusterView> {
+function validateArgs(seeds: string[], auth: Credentials, opts: ProbeOptions): number {
   if (!Array.isArray(seeds) || seeds.length === 0)
     throw new ProbeError('query', 'give at least one bolt:// member URL to probe');
   if (!auth || typeof auth.user !== 'string' || auth.user === '' || typeof auth.password !== 'string') {
@@ -153,82 +151,88 @@ export async function probeCluster(
   }
   const timeoutMs = opts.timeoutMs ?? 5000;
   if (!(timeoutMs > 0)) throw new ProbeError('query', `timeoutMs must be > 0, got ${String(opts.timeoutMs)}`);
-  const parsed = seeds.map((s) => ({ seed: s, ...parseMemberUrl(s) }));
-  const probedAt = new Date().toISOString();
-  const probed = await Promise.all(parsed.map((p) => probeOne(p.seed, p.address, auth, timeoutMs)));
+  return timeoutMs;
+}
 
+/** Cluster-level problems: mixed dialects, the first credential/edition/version problem, nobody reachable. */
+function clusterProblems(probed: Probed[], dialects: Dialect[], addresses: string[]): ProbeProblem[] {
   const problems: ProbeProblem[] = [];
-  const withFacts = probed.filter((p): p is Probed & { facts: MemberFacts } => p.facts !== null);
-  const dialects = [...new Set(withFacts.map((p) => p.facts.dialect))];
   if (dialects.length > 1)
     problems.push({
       kind: 'query',
       message: `members speak different dialects (${dialects.join(', ')}): a 4.4 and a 5.x cluster cannot be one cluster`,
     });
-  const dialect: Dialect | null = dialects[0] ?? null;
-  const source = withFacts.find((p) => p.facts.dialect === dialect) ?? null;
-  const dbRows = source?.facts.databases ?? null;
-  const servers = source?.facts.servers ?? null;
-
   for (const kind of ['community-edition', 'auth', 'unsupported-version'] as const) {
     const hit = probed.find((p) => p.member.error?.kind === kind);
     if (hit?.member.error) problems.push(hit.member.error);
   }
-  if (!withFacts.length && !problems.length) {
-    problems.push({
-      kind: 'unreachable',
-      message: `no member could be reached (${parsed.map((p) => p.address).join(', ')})`,
-    });
+  if (!probed.some((p) => p.facts !== null) && problems.length === 0) {
+    problems.push({ kind: 'unreachable', message: `no member could be reached (${addresses.join(', ')})` });
   }
+  return problems;
+}
 
-  const byAddress = new Map(parsed.map((p) => [p.address, p.seed]));
-  const previousByUrl = new Map((opts.previous?.members ?? []).map((m) => [m.url, m]));
-  for (const p of probed) {
-    const m = p.member;
-    if (!dbRows) continue;
-    // Several servers can share an address (a member that came back with a new identity): the one
-    // that answers is the Available one.
-    const sameAddress = (servers ?? []).filter((s) => s.address === m.address);
-    const server =
-      sameAddress.find((s) => m.reachable && s.health === 'Available') ??
-      sameAddress.find((s) => s.state !== 'Dropped') ??
-      sameAddress[0];
-    const fromRows = dbRows.find((r) => r.address === m.address && r.serverId)?.serverId ?? undefined;
-    const serverId = server?.serverId ?? fromRows;
-    if (serverId) m.serverId = serverId;
-    if (server) {
-      m.serverName = server.name;
-      m.serverState = server.state;
-      m.health = server.health;
-    }
-    m.databases = memberDatabases(dbRows, m.address, serverId);
-    const local = p.facts?.localRoles;
-    for (const [db, d] of Object.entries(m.databases)) m.roles[db] = local?.[db] ?? d.role;
-    const roles = Object.values(m.roles);
-    if (roles.some((r) => r === 'leader' || r === 'follower')) m.mode = 'primary';
-    else if (roles.includes('secondary')) m.mode = 'secondary';
-    const copies = Object.values(m.databases);
-    if (copies.length) {
-      m.caughtUp = copies.every(
-        (d) =>
-          d.currentStatus === 'online' &&
-          (d.replicationLag === null ? dialect === '4.4' : d.replicationLag === 0),
-      );
-    }
-    const settled = copies.every((d) => d.currentStatus === d.requestedStatus);
-    const serverOk = !servers || (m.serverState === 'Enabled' && m.health === 'Available');
-    m.healthy =
-      m.reachable && !m.error && serverOk && settled && (copies.length > 0 || m.serverState === 'Free');
-    m.store = storeState(m, servers, opts.expectedServerIds?.[m.url], previousByUrl.get(m.url));
+/** The server row of a member. Several can share an address (a member that came back with a new identity): the one that answers is the Available one. */
+function serverOf(m: MemberView, servers: ServerRow[] | null): ServerRow | undefined {
+  const sameAddress = (servers ?? []).filter((s) => s.address === m.address);
+  return (
+    sameAddress.find((s) => m.reachable && s.health === 'Available') ??
+    sameAddress.find((s) => s.state !== 'Dropped') ??
+    sameAddress[0]
+  );
+}
+
+interface ClusterFacts {
+  dialect: Dialect | null;
+  dbRows: DatabaseRow[];
+  servers: ServerRow[] | null;
+}
+
+/** Fills a member's identity, roles, databases, caught-up state, health and store state from the cluster-wide rows. */
+function describeMember(
+  p: Probed,
+  facts: ClusterFacts,
+  opts: ProbeOptions,
+  previous: MemberView | undefined,
+): void {
+  const { dialect, dbRows, servers } = facts;
+  const m = p.member;
+  const server = serverOf(m, servers);
+  const serverId =
+    server?.serverId ?? dbRows.find((r) => r.address === m.address && r.serverId)?.serverId ?? undefined;
+  if (serverId) m.serverId = serverId;
+  if (server) {
+    m.serverName = server.name;
+    m.serverState = server.state;
+    m.health = server.health;
   }
+  m.databases = memberDatabases(dbRows, m.address, serverId);
+  const local = p.facts?.localRoles;
+  for (const [db, d] of Object.entries(m.databases)) m.roles[db] = local?.[db] ?? d.role;
+  const roles = Object.values(m.roles);
+  if (roles.some((r) => r === 'leader' || r === 'follower')) m.mode = 'primary';
+  else if (roles.includes('secondary')) m.mode = 'secondary';
+  const copies = Object.values(m.databases);
+  if (copies.length) {
+    m.caughtUp = copies.every(
+      (d) =>
+        d.currentStatus === 'online' &&
+        (d.replicationLag === null ? dialect === '4.4' : d.replicationLag === 0),
+    );
+  }
+  const settled = copies.every((d) => d.currentStatus === d.requestedStatus);
+  const serverOk = !servers || (m.serverState === 'Enabled' && m.health === 'Available');
+  m.healthy =
+    m.reachable && !m.error && serverOk && settled && (copies.length > 0 || m.serverState === 'Free');
+  m.store = storeState(m, servers, opts.expectedServerIds?.[m.url], previous);
+}
 
-  const databases: DatabaseView[] = [];
-  const leaders: Record<string, string | null> = {};
-  for (const name of [...new Set((dbRows ?? []).map((r) => r.name))].sort()) {
-    const rows = (dbRows ?? []).filter((r) => r.name === name);
+/** One view per database: its leader (the online leader row) and every host. */
+function databaseViews(dbRows: DatabaseRow[], byAddress: Map<string, string>): DatabaseView[] {
+  return [...new Set(dbRows.map((r) => r.name))].sort().map((name) => {
+    const rows = dbRows.filter((r) => r.name === name);
     const leader = rows.find((r) => r.role === 'leader' && r.currentStatus === 'online') ?? null;
-    leaders[name] = leader?.address ?? null;
-    databases.push({
+    return {
       name,
       leader: leader?.address ?? null,
       leaderServerId: leader?.serverId ?? null,
@@ -242,8 +246,39 @@ export async function probeCluster(
         currentStatus: r.currentStatus,
         requestedStatus: r.requestedStatus,
       })),
-    });
+    };
+  });
+}
+
+export async function probeCluster(
+  seeds: string[],
+  auth: Credentials,
+  opts: ProbeOptions = {},
+): Promise<ClusterView> {
+  const timeoutMs = validateArgs(seeds, auth, opts);
+  const parsed = seeds.map((s) => ({ seed: s, ...parseMemberUrl(s) }));
+  const probedAt = new Date(opts.now?.() ?? Date.now()).toISOString();
+  const probed = await Promise.all(parsed.map((p) => probeOne(p.seed, p.address, auth, timeoutMs)));
+
+  const withFacts = probed.filter((p): p is Probed & { facts: MemberFacts } => p.facts !== null);
+  const dialects = [...new Set(withFacts.map((p) => p.facts.dialect))];
+  const problems = clusterProblems(
+    probed,
+    dialects,
+    parsed.map((p) => p.address),
+  );
+  const dialect: Dialect | null = dialects[0] ?? null;
+  const source = withFacts.find((p) => p.facts.dialect === dialect) ?? null;
+  const dbRows = source?.facts.databases ?? null;
+  const servers = source?.facts.servers ?? null;
+
+  const previousByUrl = new Map((opts.previous?.members ?? []).map((m) => [m.url, m]));
+  if (dbRows) {
+    for (const p of probed)
+      describeMember(p, { dialect, dbRows, servers }, opts, previousByUrl.get(p.member.url));
   }
+  const databases = databaseViews(dbRows ?? [], new Map(parsed.map((p) => [p.address, p.seed])));
+  const leaders: Record<string, string | null> = Object.fromEntries(databases.map((d) => [d.name, d.leader]));
 
   const healthGate = evaluateHealthGate(dbRows, servers);
   const unreachable = probed.filter((p) => !p.member.reachable).map((p) => p.member.url);
