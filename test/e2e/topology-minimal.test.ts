@@ -98,6 +98,28 @@ it('brings the minimal example up: each primary on its own volume in its AZ, its
   expect(topologyViolations(e.twin, NAME)).toEqual([]);
 }, 180_000);
 
+it('costs a bounded number of AWS calls per steady-state pass (the log group is read once per pass)', async () => {
+  const calls: Record<string, number> = {};
+  e.controller.counter.onCall((service, operation) => {
+    if (service === 's3') return; // the source poll and status writes are per poll, not per pass
+    const k = `${service}:${operation}`;
+    calls[k] = (calls[k] ?? 0) + 1;
+  });
+  const start = Date.now();
+  await eventually(() => (calls['logs:DescribeLogGroups'] ?? 0) >= 4, 'four steady-state passes', 60_000);
+  const passes = calls['logs:DescribeLogGroups'] as number;
+  const perPass = Object.values(calls).reduce((a, b) => a + b, 0) / passes;
+  const mutating = Object.keys(calls).filter(
+    (k) => !/:(Describe|List|Get)/.test(k) && k !== 'cloudwatch:PutMetricData',
+  );
+  console.log(
+    `steady state: ${perPass.toFixed(1)} AWS calls per pass over ${passes} passes in ${Date.now() - start} ms`,
+    calls,
+  );
+  expect(mutating).toEqual([]);
+  expect(perPass).toBeLessThanOrEqual(16);
+}, 120_000);
+
 it('heals a killed primary task on its own volume', async () => {
   const before = (await eventually(healthy, 'healthy before the kill', 60_000))[0]!;
   await e.twin.control('killTask', { taskArn: before.taskArn });

@@ -190,9 +190,11 @@ export function sameContent(a: unknown, b: unknown): boolean {
   return JSON.stringify(normalizeTaskDefinition(a)) === JSON.stringify(normalizeTaskDefinition(b));
 }
 
-/** Every family the cluster owns, primaries first. */
+/** The families the cluster needs now, primaries first (the secondaries' only while it has any). */
 export function families(cluster: Neo4jCluster): string[] {
-  return [...primaryPlacement(cluster).map((s) => s.member), secondaryFamily(cluster.metadata.name)];
+  const out = primaryPlacement(cluster).map((s) => s.member);
+  if (cluster.spec.secondaries.count > 0) out.push(secondaryFamily(cluster.metadata.name));
+  return out;
 }
 
 /** The generated definitions that can be generated now (a primary needs its volume id). */
