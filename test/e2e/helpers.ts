@@ -142,7 +142,7 @@ type Ev = Record<string, unknown> & { kind: string; t: number; seq: number };
  * primary task started without its own volume (in its AZ); never two live tasks of one member; no
  * primary member started on an empty store once it had data. Returns the violations (empty when kept).
  */
-export function topologyViolations(twin: Twin, cluster: string): string[] {
+export function topologyViolations(twin: { world: { list(): unknown[] } }, cluster: string): string[] {
   const out: string[] = [];
   const events = twin.world.list() as Ev[];
   const live = new Map<string, Set<string>>(); // member → live task ARNs
