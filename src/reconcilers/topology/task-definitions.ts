@@ -145,13 +145,19 @@ export function taskDefinitionFor(
   };
 }
 
+/**
+ * Read by Neo4j only when the cluster first forms, so it is not compared: growing the primaries must
+ * not restart the running ones (members that join later are Free and get ENABLE SERVER).
+ */
+export const FORMATION_COUNT = neo4jEnvName('dbms.cluster.minimum_initial_system_primaries_count');
+
 type Rec = Record<string, unknown>;
 const str = (x: unknown): string | undefined =>
   typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? String(x) : undefined;
 const arr = (x: unknown): Rec[] => (Array.isArray(x) ? (x as Rec[]) : []);
 const byName = (a: Rec, b: Rec): number => (String(a['name']) < String(b['name']) ? -1 : 1);
 
-/** The comparable content of a task definition (as registered, or as described by ECS). */
+/** The comparable content of a task definition (as registered, or as described by ECS), without FORMATION_COUNT. */
 export function normalizeTaskDefinition(td: unknown): unknown {
   const t = (td ?? {}) as Rec;
   return {
@@ -168,6 +174,7 @@ export function normalizeTaskDefinition(td: unknown): unknown {
         name: c['name'],
         image: c['image'],
         environment: arr(c['environment'])
+          .filter((e) => e['name'] !== FORMATION_COUNT)
           .map((e) => [e['name'], e['value']])
           .sort(),
         secrets: arr(c['secrets'])

@@ -112,6 +112,22 @@ describe('task definitions', () => {
       `wait:VolumeMissing:${member(3)}`,
     ]);
     expect((steps[0] as RegisterTaskDefinition).reason).toBe('TaskDefinitionChanged');
+    // Growing the primaries changes only the formation count: no new revision for running members.
+    const four = cluster((s) => {
+      s['primaries'] = {
+        count: 4,
+        zones: [
+          { zone: 'us-east-1a', count: 2 },
+          { zone: 'us-east-1b', count: 1 },
+          { zone: 'us-east-1c', count: 1 },
+        ],
+      };
+    });
+    expect(brief(planTaskDefinitions(four, w))).toEqual([
+      `act:RegisterTaskDefinition:${member(2)}`,
+      `wait:VolumeMissing:${member(3)}`,
+      `wait:VolumeMissing:${member(4)}`,
+    ]);
     expect(normalizeTaskDefinition(described(1))).toEqual(
       normalizeTaskDefinition(
         taskDefinitionFor(c, { kind: 'primary', member: member(1), volumeId: 'vol-1' }),
