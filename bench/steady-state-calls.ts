@@ -98,6 +98,9 @@ const steady = (list: PassResult[] | undefined): boolean =>
 interface Measured {
   clusters: number;
   steady: boolean;
+  /** Members with a RUNNING task (from the last pass of each cluster) and how many the specs ask for. */
+  membersUp: number;
+  membersWanted: number;
   settleWallMs: number;
   passes: number;
   /** Per pass of one cluster, by operation: own calls + observation share. */
@@ -153,6 +156,7 @@ async function measure(n: number, args: Args, base: string): Promise<Measured> {
       await sleep(200);
     const settleWallMs = Date.now() - settleStart;
     const isSteady = names.every((c) => steady(passes.get(c)));
+    const membersUp = names.reduce((a, c) => a + (passes.get(c)?.at(-1)?.health?.membersUp ?? 0), 0);
 
     // The window: args.passes more passes of every cluster.
     const seq0 = twin.calls.lastSeq();
@@ -204,6 +208,8 @@ async function measure(n: number, args: Args, base: string): Promise<Measured> {
     return {
       clusters: n,
       steady: isSteady,
+      membersUp,
+      membersWanted: 3 * n,
       settleWallMs,
       passes: windowPasses.length,
       perPass,
@@ -226,7 +232,7 @@ const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(
 
 function report(m: Measured): string[] {
   const lines = [
-    `${m.clusters} cluster(s): ${m.steady ? 'steady' : 'NOT steady within --settle'} after ${(m.settleWallMs / 1000).toFixed(1)} s wall; ${m.passes} passes measured over ${(m.windowVirtualMs / 1000).toFixed(0)} s virtual`,
+    `${m.clusters} cluster(s): ${m.steady ? 'steady' : 'NOT steady within --settle'} after ${(m.settleWallMs / 1000).toFixed(1)} s wall with ${m.membersUp}/${m.membersWanted} members up; ${m.passes} passes measured over ${(m.windowVirtualMs / 1000).toFixed(0)} s virtual`,
     `  AWS calls per steady-state pass of one cluster (own + share of the batched observation): ${fmt(m.perPassTotal)}`,
   ];
   for (const [k, v] of Object.entries(m.perPass).sort()) lines.push(`    ${k.padEnd(44)} ${fmt(v)}`);

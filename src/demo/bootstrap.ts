@@ -13,7 +13,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client, _InstanceType } from '@aws-sdk/client-ec2';
 import { CreateLaunchTemplateCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
@@ -141,8 +141,14 @@ export async function bootstrapInfrastructure(
   const ecsCluster = cluster.spec.ecs.cluster;
   const instanceType = opts.instanceType ?? instanceTypeFor(cluster);
   const created: string[] = [];
-  const note = (kind: string, id: string) => (made: boolean) => {
-    if (made) created.push(`${kind}:${id}`);
+  /** Creates one resource through `ensure`, listing `id` in `created` when this run made it. */
+  const make = async (
+    id: string,
+    what: string,
+    exists: readonly string[],
+    create: () => Promise<unknown>,
+  ): Promise<void> => {
+    if (await ensure(what, exists, create)) created.push(id);
   };
   const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
 
@@ -172,17 +178,17 @@ export async function bootstrapInfrastructure(
   for (const g of groups) {
     const lt = `${g.asg}-lt`;
     launchTemplates[g.asg] = lt;
-    note(
-      'launch-template',
-      lt,
-    )(
-      await ensure(`launch template ${lt}`, ['InvalidLaunchTemplateName.AlreadyExistsException'], () =>
+    await make(
+      `launch-template:${lt}`,
+      `launch template ${lt}`,
+      ['InvalidLaunchTemplateName.AlreadyExistsException'],
+      () =>
         clients.ec2.send(
           new CreateLaunchTemplateCommand({
             LaunchTemplateName: lt,
             LaunchTemplateData: {
               ImageId: opts.imageId ?? 'ami-0ecs0optimized0000',
-              InstanceType: instanceType as never,
+              InstanceType: instanceType as _InstanceType,
               UserData: ecsUserData(ecsCluster),
               TagSpecifications: [
                 {
@@ -193,14 +199,13 @@ export async function bootstrapInfrastructure(
             },
           }),
         ),
-      ),
     );
     const subnets = await subnetsOf(clients.ec2, g.zones);
-    note(
-      'auto-scaling-group',
-      g.asg,
-    )(
-      await ensure(`Auto Scaling group ${g.asg}`, ['AlreadyExists', 'AlreadyExistsFault'], () =>
+    await make(
+      `auto-scaling-group:${g.asg}`,
+      `Auto Scaling group ${g.asg}`,
+      ['AlreadyExists', 'AlreadyExistsFault'],
+      () =>
         clients.autoscaling.send(
           new CreateAutoScalingGroupCommand({
             AutoScalingGroupName: g.asg,
@@ -212,7 +217,6 @@ export async function bootstrapInfrastructure(
             Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
           }),
         ),
-      ),
     );
   }
 
@@ -222,13 +226,8 @@ export async function bootstrapInfrastructure(
     () => false,
   );
   if (!bucketExists)
-    note(
-      's3-bucket',
-      opts.bucket,
-    )(
-      await ensure(`S3 bucket ${opts.bucket}`, ['BucketAlreadyOwnedByYou'], () =>
-        clients.s3.send(new CreateBucketCommand({ Bucket: opts.bucket })),
-      ),
+    await make(`s3-bucket:${opts.bucket}`, `S3 bucket ${opts.bucket}`, ['BucketAlreadyOwnedByYou'], () =>
+      clients.s3.send(new CreateBucketCommand({ Bucket: opts.bucket })),
     );
   await ensure(`versioning of S3 bucket ${opts.bucket}`, [], () =>
     clients.s3.send(
@@ -237,13 +236,11 @@ export async function bootstrapInfrastructure(
   );
 
   const controllerLogGroup = opts.controllerLogGroup ?? '/neo4j-ecs/controller';
-  note(
-    'log-group',
-    controllerLogGroup,
-  )(
-    await ensure(`log group ${controllerLogGroup}`, ['ResourceAlreadyExistsException'], () =>
-      clients.logs.send(new CreateLogGroupCommand({ logGroupName: controllerLogGroup })),
-    ),
+  await make(
+    `log-group:${controllerLogGroup}`,
+    `log group ${controllerLogGroup}`,
+    ['ResourceAlreadyExistsException'],
+    () => clients.logs.send(new CreateLogGroupCommand({ logGroupName: controllerLogGroup })),
   );
 
   const secretName = opts.secretName ?? `${name}-neo4j-auth`;
@@ -260,7 +257,7 @@ export async function bootstrapInfrastructure(
     );
     secretArn = out.ARN;
   });
-  note('secret', secretName)(madeSecret);
+  if (madeSecret) created.push(`secret:${secretName}`);
   if (secretArn === undefined) {
     const d = await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretName }));
     secretArn = d.ARN;
