@@ -4,7 +4,7 @@
  * `npm ci && npm test` works on a fresh clone.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -22,25 +22,60 @@ function newestMtime(dir: string): number {
 
 let built = false;
 
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs `fn` holding a lock directory, so parallel jest workers never run tsc over dist/ at once. */
+function withBuildLock(fn: () => void): void {
+  const lock = join(REPO, 'dist.build-lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the deadline is a crashed worker's: take it over.
+      if (Date.now() > deadline) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      sleepSync(200);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function isStale(): boolean {
+  return (
+    !existsSync(CLI) ||
+    statSync(CLI).mtimeMs < Math.max(newestMtime(join(REPO, 'src')), newestMtime(join(REPO, 'twin')))
+  );
+}
+
 /** Builds dist/ if it is missing or stale. Type errors do not stop the emit; `npm run typecheck` gates them. */
 export function ensureBuilt(): void {
   if (built) return;
-  const stale =
-    !existsSync(CLI) ||
-    statSync(CLI).mtimeMs < Math.max(newestMtime(join(REPO, 'src')), newestMtime(join(REPO, 'twin')));
-  if (stale) {
-    try {
-      execFileSync(
-        process.execPath,
-        [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: REPO,
-          stdio: 'pipe',
-        },
-      );
-    } catch {
-      // tsc exits non-zero on type errors but still emits; the check below decides.
-    }
+  if (isStale()) {
+    withBuildLock(() => {
+      if (!isStale()) return; // another worker built it while we waited
+      try {
+        execFileSync(
+          process.execPath,
+          [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+          {
+            cwd: REPO,
+            stdio: 'pipe',
+          },
+        );
+      } catch {
+        // tsc exits non-zero on type errors but still emits; the check below decides.
+      }
+    });
   }
   if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}`);
   built = true;
