@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
@@ -114,7 +115,7 @@ it('runs: endpoint and spec location, infrastructure and spec in S3, watch file 
   expect(stdout + stderr).not.toMatch(/neo4j\/[A-Za-z0-9_-]{24}/); // the NEO4J_AUTH value never shows
 }, 90_000);
 
-it('stops by itself with --exit-after, and refuses a bad spec or port with exit 2 and a clear message', async () => {
+it('stops by itself with --exit-after; refuses a bad or missing spec (exit 2), a port in use (exit 1) and a bad port, each clearly', async () => {
   const timed = await runCli(
     ['demo', '--port', '0', '--time-scale', '50', '--exit-after', '2s', '--watch-file', join(dir, 'w.yaml')],
     {
@@ -135,6 +136,17 @@ it('stops by itself with --exit-after, and refuses a bad spec or port with exit 
   const missing = await runCli(['demo', '--spec', join(dir, 'nope.yaml')], { timeoutMs: 30_000 });
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/ENOENT|no such file/);
+
+  const busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  const taken = (busy.address() as { port: number }).port;
+  try {
+    const inUse = await runCli(['demo', '--port', String(taken)], { timeoutMs: 30_000 });
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toContain(`port ${taken} is already in use (try --port 0)`);
+  } finally {
+    await new Promise((r) => busy.close(r));
+  }
 
   const port = await runCli(['demo', '--port', 'x'], { timeoutMs: 30_000 });
   expect(port.code).not.toBe(0);
