@@ -8,8 +8,11 @@
  *   cluster, with their attributes;
  * - DescribeTaskDefinition per family the cluster owns (the newest ACTIVE revision).
  *
- * Steady state for a 3-primary cluster with 4 ASGs: 1 + 4 + 1 + 1 + 3 = 10 calls. A missing ASG or
- * task-definition family is an observation (absent / null), not an error.
+ * A family whose revision the caller already knows (task-definition revisions are immutable, so the
+ * caller may cache them by ARN) is not described again, and the container instances may be shared by
+ * the clusters observed at one instant. Steady state for a 3-primary cluster with 3 ASGs:
+ * 1 + 3 + 2 = 6 calls, plus DescribeServices of the secondaries' service while its count is 0. A missing ASG or task-definition family is an observation (absent / null), not
+ * an error.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
@@ -27,6 +30,7 @@ import type {
   ObservedAsg,
   ObservedEcsInstance,
   ObservedService,
+  ObservedTaskDefinition,
   ObservedTopology,
 } from '../model/observed.js';
 import { chunk, toService } from './observe.js';
@@ -37,6 +41,10 @@ export interface TopologyTarget {
   families: string[];
   /** Services to describe besides the base observation's (e.g. the secondaries' once their count is 0). */
   extraServices?: string[];
+  /** Task definitions already known (from a cache of immutable revisions): not described again. */
+  knownTaskDefinitions?: Record<string, ObservedTaskDefinition>;
+  /** The container instances, when already being read for this instant (shared by a pass group). */
+  instances?: Promise<ObservedEcsInstance[]>;
 }
 
 export interface TopologyClients {
@@ -54,8 +62,15 @@ export async function observeTopology(
   const opt: Opt = signal ? { abortSignal: signal } : {};
   return {
     asgs: await describeAsgs(clients.autoscaling, [...new Set(target.asgNames)], opt),
-    instances: await describeEcsInstances(clients.ecs, target.ecsCluster, opt),
-    taskDefinitions: await describeFamilies(clients.ecs, target.families, opt),
+    instances: await (target.instances ?? describeEcsInstances(clients.ecs, target.ecsCluster, opt)),
+    taskDefinitions: {
+      ...(target.knownTaskDefinitions ?? {}),
+      ...(await describeFamilies(
+        clients.ecs,
+        target.families.filter((f) => !target.knownTaskDefinitions?.[f]),
+        opt,
+      )),
+    },
     services: await describeExtraServices(clients.ecs, target.ecsCluster, target.extraServices ?? [], opt),
   };
 }
@@ -124,7 +139,8 @@ async function describeAsgs(
   return out;
 }
 
-async function describeEcsInstances(
+/** ListContainerInstances + DescribeContainerInstances of an ECS cluster, by EC2 instance id. */
+export async function describeEcsInstances(
   ecs: ECSClient,
   cluster: string,
   opt: Opt,

@@ -117,7 +117,7 @@ it('costs a bounded number of AWS calls per steady-state pass (the log group is 
     calls,
   );
   expect(mutating).toEqual([]);
-  expect(perPass).toBeLessThanOrEqual(16);
+  expect(perPass).toBeLessThanOrEqual(13);
 }, 120_000);
 
 it('heals a killed primary task on its own volume', async () => {

@@ -7,11 +7,16 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { observeTopology } from '../../aws/observe-topology.js';
+import { describeEcsInstances, observeTopology } from '../../aws/observe-topology.js';
 import * as exec from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
-import type { ObservedCluster } from '../../model/observed.js';
+import type {
+  ObservedCluster,
+  ObservedEcsInstance,
+  ObservedTaskDefinition,
+  ObservedTopology,
+} from '../../model/observed.js';
 import { secondaryServiceName } from '../../model/placement.js';
 import { enableServer } from '../../neo4j/admin.js';
 import { MemberConnection } from '../../neo4j/connection.js';
@@ -24,7 +29,7 @@ import { planCapacity } from './capacity.js';
 import { planMembership, planScaleDownGuard } from './membership.js';
 import { planPlacement } from './placement.js';
 import { planServices } from './services.js';
-import { families, planTaskDefinitions } from './task-definitions.js';
+import { desiredTaskDefinitions, families, planTaskDefinitions, sameContent } from './task-definitions.js';
 import { planVolumes } from './volumes.js';
 
 export { planCapacity, desiredCapacities } from './capacity.js';
@@ -76,7 +81,46 @@ async function observeMembers(
   }
 }
 
+/** Most task-definition revisions remembered (by ARN; revisions never change, so this is a cache, not state). */
+const TD_CACHE_MAX = 2000;
+
 export function topologyReconciler(deps: TopologyDeps): Reconciler {
+  const tdCache = new Map<string, unknown>();
+  /** Container-instance reads shared by the clusters observed at one instant (a pass group). */
+  const sharedInstances = new Map<string, Promise<ObservedEcsInstance[]>>();
+  const instancesAt = (
+    ecsCluster: string,
+    at: number,
+    signal: AbortSignal,
+  ): Promise<ObservedEcsInstance[]> => {
+    const key = `${ecsCluster}@${at}`;
+    let p = sharedInstances.get(key);
+    if (!p) {
+      p = describeEcsInstances(deps.ecs, ecsCluster, { abortSignal: signal });
+      sharedInstances.set(key, p);
+      p.catch(() => sharedInstances.delete(key));
+      while (sharedInstances.size > 16) sharedInstances.delete(sharedInstances.keys().next().value as string);
+    }
+    return p;
+  };
+  /** Families whose service runs a cached revision with the content the spec asks for: no need to read them. */
+  const knownDefinitions = (
+    cluster: Neo4jCluster,
+    observed: ObservedCluster,
+  ): Record<string, ObservedTaskDefinition> => {
+    const out: Record<string, ObservedTaskDefinition> = {};
+    for (const [family, want] of desiredTaskDefinitions(cluster, observed)) {
+      const arn = observed.services[family]?.taskDefinition;
+      const content = arn !== undefined ? tdCache.get(arn) : undefined;
+      if (arn === undefined || content === undefined || !sameContent(content, want)) continue;
+      out[family] = { family, arn, revision: Number(arn.slice(arn.lastIndexOf(':') + 1)) || 0, content };
+    }
+    return out;
+  };
+  const remember = (tds: ObservedTopology['taskDefinitions']): void => {
+    for (const td of Object.values(tds)) if (td) tdCache.set(td.arn, td.content);
+    if (tdCache.size > TD_CACHE_MAX) tdCache.clear();
+  };
   return {
     name: 'topology',
     async reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -95,9 +139,12 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           ],
           families: families(cluster),
           extraServices: ctx.observed.services[sec] ? [] : [sec],
+          knownTaskDefinitions: knownDefinitions(cluster, ctx.observed),
+          instances: instancesAt(ecsCluster, ctx.observed.observedAt, ctx.signal),
         },
         ctx.signal,
       );
+      remember(topology.taskDefinitions);
       const observed: ObservedCluster = { ...ctx.observed, topology };
       const neo4j = await observeMembers(deps, cluster, observed);
       if (neo4j) observed.neo4j = neo4j;
