@@ -58,7 +58,8 @@ async function taskAddresses(d: DemoObserveDeps, arns: string[]): Promise<Map<st
   return out;
 }
 
-function readinessOf(
+/** Whether the cluster is really up, and one line saying so or what it waits for (pure). */
+export function demoReadiness(
   expectedDatabases: readonly string[],
   status: ClusterStatus | undefined,
   rows: DemoMemberRow[],
@@ -129,6 +130,6 @@ export async function observeDemo(d: DemoObserveDeps): Promise<DemoObservation> 
   return {
     ...(status ? { phase: status.phase } : {}),
     members: rows,
-    ...readinessOf(d.cluster.spec.neo4j.databases, status, rows, view),
+    ...demoReadiness(d.cluster.spec.neo4j.databases, status, rows, view),
   };
 }

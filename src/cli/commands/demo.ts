@@ -154,6 +154,8 @@ export function demoCommand(): Command {
       );
       let demo: RunningDemo | undefined;
       let exitCode = 0;
+      // Listening from here on, so a signal during the bootstrap also stops cleanly once it is done.
+      const stop = untilStop(flags.exitAfter);
       try {
         demo = await startDemo({
           endpoint: twin.endpoint,
@@ -164,7 +166,7 @@ export function demoCommand(): Command {
           version: packageVersion(),
           ...(flags.watchFile !== undefined ? { watchFile: flags.watchFile } : {}),
         });
-        const why = await untilStop(flags.exitAfter);
+        const why = await stop;
         screen.print(`${why}: stopping the controller and the twin`);
       } catch (e) {
         screen.print(`neo4j-ecs demo: ${e instanceof Error ? e.message : String(e)}`);
