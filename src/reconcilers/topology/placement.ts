@@ -81,6 +81,32 @@ export function placedMembers(desired: Neo4jCluster, observed: Obs): PlacementSt
   return placed;
 }
 
+/**
+ * AZs whose container instances have all lost their agent (an impaired AZ): reported as a refused
+ * hold naming the members pinned there. Their volumes stay (EBS cannot move them).
+ */
+export function zonesLost(
+  desired: Neo4jCluster,
+  instances: readonly ObservedEcsInstance[],
+): { zones: Set<string>; holds: Hold[] } {
+  const byZone = new Map<string, string[]>();
+  for (const slot of primaryPlacement(desired))
+    byZone.set(slot.zone, [...(byZone.get(slot.zone) ?? []), slot.member]);
+  const out: Hold[] = [];
+  const zones = new Set<string>();
+  for (const [zone, members] of byZone) {
+    const inZone = instances.filter((i) => i.availabilityZone === zone && i.status !== 'INACTIVE');
+    if (inZone.length === 0 || inZone.some((i) => i.agentConnected)) continue;
+    zones.add(zone);
+    out.push({
+      kind: 'refused',
+      reason: 'ZoneUnavailable',
+      message: `every container instance in ${zone} has lost its ECS agent: ${members.join(', ')} cannot run until the AZ recovers (their volumes cannot leave it)`,
+    });
+  }
+  return { zones, holds: out };
+}
+
 export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<PlacementAction>[] {
   const topo = observed.topology;
   if (!topo) return [];
@@ -103,7 +129,10 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
   }
   const wanted = new Map<string, Set<string>>(); // container instance ARN → member attributes that belong there
 
+  const lost = zonesLost(desired, topo.instances);
+  waits.push(...lost.holds);
   for (const slot of slots) {
+    if (lost.zones.has(slot.zone)) continue; // nothing to do there until it recovers
     const v = memberVolume(observed, slot.member, slot.zone);
     if (!v) continue; // volumes.ts creates it
     const m = slot.member;
@@ -221,7 +250,7 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
   // Stale member attributes of this cluster (members removed, volumes moved away, old volume ids).
   const prefix = memberAttribute(`${name}-primary-`);
   for (const ci of topo.instances) {
-    if (ci.status === 'INACTIVE') continue;
+    if (ci.status === 'INACTIVE' || lost.zones.has(ci.availabilityZone ?? '')) continue;
     for (const attr of Object.keys(ci.attributes).sort()) {
       if (!attr.startsWith(prefix) || wanted.get(ci.arn)?.has(attr)) continue;
       if (

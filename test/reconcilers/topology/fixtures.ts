@@ -64,7 +64,7 @@ export function instance(
     arn: `arn:ci/${id}`,
     ec2InstanceId: id,
     status,
-    agentConnected: status === 'ACTIVE',
+    agentConnected: status !== 'INACTIVE',
     availabilityZone: zone,
     attributes: { 'ecs.availability-zone': zone, ...attributes },
   };

@@ -122,6 +122,22 @@ describe('planPlacement', () => {
     expect(gone[0]).toMatchObject({ type: 'DetachVolume', force: true, member: member(1) });
   });
 
+  it('reports an AZ whose container instances all lost their agent, naming its members, and does not move them', () => {
+    const w = world({ volumes: [volume(1, { attachedTo: 'i-a' }), volume(2), volume(3)] });
+    w.topology!.instances[0] = {
+      ...instance('i-a', 'us-east-1a', { [attr(1)]: 'vol-1' }),
+      agentConnected: false,
+    };
+    const steps = planPlacement(cluster(), w);
+    expect(brief(steps)).toEqual([
+      `act:AttachVolume:${member(2)}`,
+      `act:AttachVolume:${member(3)}`,
+      'refused:ZoneUnavailable',
+    ]);
+    expect(steps[2]!.message).toContain(member(1));
+    expect(steps.some((s) => s.kind === 'act' && s.member === member(1))).toBe(false);
+  });
+
   it('marks the secondaries ASG instances with the pool attribute', () => {
     const c = cluster((s) => {
       s['secondaries'] = { count: 1 };
