@@ -107,159 +107,160 @@ export function zonesLost(
   return { zones, holds: out };
 }
 
-export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<PlacementAction>[] {
-  const topo = observed.topology;
-  if (!topo) return [];
-  const acts: PlacementAction[] = [];
-  const waits: Hold[] = [];
-  const name = desired.metadata.name;
-  const maxPer = desired.spec.primaries.maxPerInstance;
-  const slots = primaryPlacement(desired);
-  const ciOf = (instanceId: string): ObservedEcsInstance | undefined =>
-    topo.instances.find((i) => i.ec2InstanceId === instanceId);
+interface Plan {
+  desired: Neo4jCluster;
+  observed: Obs;
+  topo: NonNullable<Obs['topology']>;
+  /** Primaries hosted (or being attached) per EC2 instance, and devices in use, across this cluster's volumes. */
+  hosted: Map<string, number>;
+  devices: Map<string, Set<string>>;
+  /** Container instance ARN → member attributes that belong there. */
+  wanted: Map<string, Set<string>>;
+  acts: PlacementAction[];
+  waits: Hold[];
+}
 
-  // Primaries hosted (or being attached) per EC2 instance, and devices in use, across this cluster's volumes.
-  const hosted = new Map<string, number>();
-  const devices = new Map<string, Set<string>>();
-  for (const v of observed.volumes) {
-    const a = liveAttachment(v);
-    if (!a) continue;
-    hosted.set(a.instanceId, (hosted.get(a.instanceId) ?? 0) + 1);
-    devices.set(a.instanceId, (devices.get(a.instanceId) ?? new Set()).add(a.device));
-  }
-  const wanted = new Map<string, Set<string>>(); // container instance ARN → member attributes that belong there
+type Slot = ReturnType<typeof primaryPlacement>[number];
+type Volume = ObservedCluster['volumes'][number];
 
-  const lost = zonesLost(desired, topo.instances);
-  waits.push(...lost.holds);
-  for (const slot of slots) {
-    if (lost.zones.has(slot.zone)) continue; // nothing to do there until it recovers
-    const v = memberVolume(observed, slot.member, slot.zone);
-    if (!v) continue; // volumes.ts creates it
-    const m = slot.member;
-    if (v.state === 'creating') {
-      waits.push({
-        kind: 'wait',
-        reason: 'VolumeCreating',
-        message: `${m}'s volume ${v.volumeId} is being created`,
-        member: m,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-      continue;
-    }
-    const a = liveAttachment(v);
-    if (!a) {
-      const candidates = topo.instances
-        .filter((ci) => usable(ci, slot.zone))
-        .filter((ci) => asgInstanceState(desired, observed, slot.zone, ci.ec2InstanceId) === 'InService')
-        .filter((ci) => (hosted.get(ci.ec2InstanceId) ?? 0) < maxPer)
-        .sort((x, y) => (hosted.get(x.ec2InstanceId) ?? 0) - (hosted.get(y.ec2InstanceId) ?? 0));
-      const target = candidates[0];
-      const free = target ? DEVICES.find((d) => !devices.get(target.ec2InstanceId)?.has(d)) : undefined;
-      if (!target || !free) {
-        waits.push({
-          kind: 'wait',
-          reason: 'NoQualifyingInstance',
-          message: `no ACTIVE, InService container instance in ${slot.zone} with room for ${m} (at most ${maxPer} primaries each): waiting for capacity`,
-          member: m,
-          requeueAfterMs: TOPOLOGY_RECHECK_MS,
-        });
-        continue;
-      }
-      hosted.set(target.ec2InstanceId, (hosted.get(target.ec2InstanceId) ?? 0) + 1);
-      devices.set(target.ec2InstanceId, (devices.get(target.ec2InstanceId) ?? new Set()).add(free));
-      acts.push({
-        kind: 'act',
-        type: 'AttachVolume',
-        reason: 'VolumeNotAttached',
-        message: `attaching ${m}'s volume ${v.volumeId} to ${target.ec2InstanceId} in ${slot.zone} at ${free}`,
-        member: m,
-        volumeId: v.volumeId,
-        instanceId: target.ec2InstanceId,
-        device: free,
-      });
-      continue;
-    }
-    if (a.state === 'attaching' || a.state === 'detaching') {
-      waits.push({
-        kind: 'wait',
-        reason: a.state === 'attaching' ? 'VolumeAttaching' : 'VolumeDetaching',
-        message: `${m}'s volume ${v.volumeId} is ${a.state} (${a.instanceId})`,
-        member: m,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-      continue;
-    }
-    const ci = ciOf(a.instanceId);
-    const lifecycle = asgInstanceState(desired, observed, slot.zone, a.instanceId);
-    if (usable(ci, slot.zone) && lifecycle === 'InService') {
-      wanted.set(ci.arn, (wanted.get(ci.arn) ?? new Set()).add(memberAttribute(m)));
-      if (ci.attributes[memberAttribute(m)] !== v.volumeId)
-        acts.push({
-          kind: 'act',
-          type: 'PutAttributes',
-          reason: 'MemberAttributeMissing',
-          message: `marking ${ci.ec2InstanceId} with ${memberAttribute(m)}=${v.volumeId}`,
-          member: m,
-          containerInstanceArn: ci.arn,
-          attribute: memberAttribute(m),
-          value: v.volumeId,
-        });
-      continue;
-    }
-    // The instance under the volume is leaving or gone.
-    const running = observed.tasks.some(
-      (t) =>
-        t.group === `service:${m}` &&
-        t.desiredStatus !== 'STOPPED' &&
-        ci !== undefined &&
-        t.containerInstanceArn === ci.arn,
+const wait = (reason: string, message: string, member?: string): Hold => ({
+  kind: 'wait',
+  reason,
+  message,
+  ...(member !== undefined ? { member } : {}),
+  requeueAfterMs: TOPOLOGY_RECHECK_MS,
+});
+
+/** An unattached volume goes to the qualifying instance of its AZ hosting fewest primaries. */
+function attach(p: Plan, slot: Slot, v: Volume): void {
+  const m = slot.member;
+  const maxPer = p.desired.spec.primaries.maxPerInstance;
+  const count = (id: string): number => p.hosted.get(id) ?? 0;
+  const target = p.topo.instances
+    .filter((ci) => usable(ci, slot.zone))
+    .filter((ci) => asgInstanceState(p.desired, p.observed, slot.zone, ci.ec2InstanceId) === 'InService')
+    .filter((ci) => count(ci.ec2InstanceId) < maxPer)
+    .sort((x, y) => count(x.ec2InstanceId) - count(y.ec2InstanceId))[0];
+  const free = target ? DEVICES.find((d) => !p.devices.get(target.ec2InstanceId)?.has(d)) : undefined;
+  if (!target || !free) {
+    p.waits.push(
+      wait(
+        'NoQualifyingInstance',
+        `no ACTIVE, InService container instance in ${slot.zone} with room for ${m} (at most ${maxPer} primaries each): waiting for capacity`,
+        m,
+      ),
     );
-    if (running) {
-      waits.push({
-        kind: 'wait',
-        reason: 'InstanceLeaving',
-        message: `${m}'s instance ${a.instanceId} is ${lifecycle}${ci ? ` (container instance ${ci.status})` : ''}; its task still runs there, so the volume stays until it stops`,
-        member: m,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-      continue;
-    }
-    if (ci && ci.attributes[memberAttribute(m)] !== undefined && ci.status !== 'INACTIVE')
-      acts.push({
-        kind: 'act',
-        type: 'DeleteAttributes',
-        reason: 'InstanceLeaving',
-        message: `removing ${memberAttribute(m)} from ${a.instanceId} before detaching`,
-        member: m,
-        containerInstanceArn: ci.arn,
-        attribute: memberAttribute(m),
-      });
-    const gone = lifecycle === 'absent' && (ci === undefined || ci.status === 'INACTIVE');
-    acts.push({
-      kind: 'act',
-      type: 'DetachVolume',
-      reason: gone ? 'InstanceGone' : 'InstanceLeaving',
-      message: `detaching ${m}'s volume ${v.volumeId} from ${a.instanceId} (${lifecycle}${gone ? ', forced: the instance is gone' : ''})`,
-      member: m,
-      volumeId: v.volumeId,
-      instanceId: a.instanceId,
-      force: gone,
-    });
+    return;
   }
+  p.hosted.set(target.ec2InstanceId, count(target.ec2InstanceId) + 1);
+  p.devices.set(target.ec2InstanceId, (p.devices.get(target.ec2InstanceId) ?? new Set()).add(free));
+  p.acts.push({
+    kind: 'act',
+    type: 'AttachVolume',
+    reason: 'VolumeNotAttached',
+    message: `attaching ${m}'s volume ${v.volumeId} to ${target.ec2InstanceId} in ${slot.zone} at ${free}`,
+    member: m,
+    volumeId: v.volumeId,
+    instanceId: target.ec2InstanceId,
+    device: free,
+  });
+}
 
-  // Stale member attributes of this cluster (members removed, volumes moved away, old volume ids).
-  const prefix = memberAttribute(`${name}-primary-`);
-  for (const ci of topo.instances) {
-    if (ci.status === 'INACTIVE' || lost.zones.has(ci.availabilityZone ?? '')) continue;
+/** The instance under the volume is leaving or gone: wait for the task, unmark, then detach. */
+function release(p: Plan, slot: Slot, v: Volume, instanceId: string, lifecycle: string): void {
+  const m = slot.member;
+  const ci = p.topo.instances.find((i) => i.ec2InstanceId === instanceId);
+  const running = p.observed.tasks.some(
+    (t) =>
+      t.group === `service:${m}` &&
+      t.desiredStatus !== 'STOPPED' &&
+      ci !== undefined &&
+      t.containerInstanceArn === ci.arn,
+  );
+  if (running) {
+    p.waits.push(
+      wait(
+        'InstanceLeaving',
+        `${m}'s instance ${instanceId} is ${lifecycle}${ci ? ` (container instance ${ci.status})` : ''}; its task still runs there, so the volume stays until it stops`,
+        m,
+      ),
+    );
+    return;
+  }
+  if (ci && ci.attributes[memberAttribute(m)] !== undefined && ci.status !== 'INACTIVE')
+    p.acts.push({
+      kind: 'act',
+      type: 'DeleteAttributes',
+      reason: 'InstanceLeaving',
+      message: `removing ${memberAttribute(m)} from ${instanceId} before detaching`,
+      member: m,
+      containerInstanceArn: ci.arn,
+      attribute: memberAttribute(m),
+    });
+  const gone = lifecycle === 'absent' && (ci === undefined || ci.status === 'INACTIVE');
+  p.acts.push({
+    kind: 'act',
+    type: 'DetachVolume',
+    reason: gone ? 'InstanceGone' : 'InstanceLeaving',
+    message: `detaching ${m}'s volume ${v.volumeId} from ${instanceId} (${lifecycle}${gone ? ', forced: the instance is gone' : ''})`,
+    member: m,
+    volumeId: v.volumeId,
+    instanceId,
+    force: gone,
+  });
+}
+
+/** One member: attach, wait, mark, or release. */
+function placeMember(p: Plan, slot: Slot): void {
+  const m = slot.member;
+  const v = memberVolume(p.observed, m, slot.zone);
+  if (!v) return; // volumes.ts creates it
+  if (v.state === 'creating') {
+    p.waits.push(wait('VolumeCreating', `${m}'s volume ${v.volumeId} is being created`, m));
+    return;
+  }
+  const a = liveAttachment(v);
+  if (!a) return attach(p, slot, v);
+  if (a.state === 'attaching' || a.state === 'detaching') {
+    p.waits.push(
+      wait(
+        a.state === 'attaching' ? 'VolumeAttaching' : 'VolumeDetaching',
+        `${m}'s volume ${v.volumeId} is ${a.state} (${a.instanceId})`,
+        m,
+      ),
+    );
+    return;
+  }
+  const ci = p.topo.instances.find((i) => i.ec2InstanceId === a.instanceId);
+  const lifecycle = asgInstanceState(p.desired, p.observed, slot.zone, a.instanceId);
+  if (!usable(ci, slot.zone) || lifecycle !== 'InService')
+    return release(p, slot, v, a.instanceId, lifecycle);
+  p.wanted.set(ci.arn, (p.wanted.get(ci.arn) ?? new Set()).add(memberAttribute(m)));
+  if (ci.attributes[memberAttribute(m)] !== v.volumeId)
+    p.acts.push({
+      kind: 'act',
+      type: 'PutAttributes',
+      reason: 'MemberAttributeMissing',
+      message: `marking ${ci.ec2InstanceId} with ${memberAttribute(m)}=${v.volumeId}`,
+      member: m,
+      containerInstanceArn: ci.arn,
+      attribute: memberAttribute(m),
+      value: v.volumeId,
+    });
+}
+
+/** Member attributes of this cluster that no longer belong where they are (removed members, moved or replaced volumes). */
+function unmarkStale(p: Plan, lostZones: ReadonlySet<string>): void {
+  const prefix = memberAttribute(`${p.desired.metadata.name}-primary-`);
+  for (const ci of p.topo.instances) {
+    if (ci.status === 'INACTIVE' || lostZones.has(ci.availabilityZone ?? '')) continue;
     for (const attr of Object.keys(ci.attributes).sort()) {
-      if (!attr.startsWith(prefix) || wanted.get(ci.arn)?.has(attr)) continue;
-      if (
-        acts.some(
-          (x) => x.type === 'DeleteAttributes' && x.containerInstanceArn === ci.arn && x.attribute === attr,
-        )
-      )
-        continue;
-      acts.push({
+      if (!attr.startsWith(prefix) || p.wanted.get(ci.arn)?.has(attr)) continue;
+      const planned = p.acts.some(
+        (x) => x.type === 'DeleteAttributes' && x.containerInstanceArn === ci.arn && x.attribute === attr,
+      );
+      if (planned) continue;
+      p.acts.push({
         kind: 'act',
         type: 'DeleteAttributes',
         reason: 'StaleMemberAttribute',
@@ -270,15 +271,17 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
       });
     }
   }
+}
 
-  // The secondaries' pool attribute.
-  const secAsg = desired.spec.capacity.secondaryAutoScalingGroup;
-  const pool = secAsg !== undefined ? topo.asgs[secAsg] : undefined;
+/** The secondaries' ASG instances carry the pool attribute. */
+function markPool(p: Plan): void {
+  const secAsg = p.desired.spec.capacity.secondaryAutoScalingGroup;
+  const pool = secAsg !== undefined ? p.topo.asgs[secAsg] : undefined;
   for (const i of pool?.instances ?? []) {
-    const ci = ciOf(i.instanceId);
+    const ci = p.topo.instances.find((x) => x.ec2InstanceId === i.instanceId);
     if (i.lifecycleState !== 'InService' || ci?.status !== 'ACTIVE') continue;
     if (ci.attributes[POOL_ATTRIBUTE] !== POOL_SECONDARIES)
-      acts.push({
+      p.acts.push({
         kind: 'act',
         type: 'PutAttributes',
         reason: 'PoolAttributeMissing',
@@ -288,5 +291,32 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
         value: POOL_SECONDARIES,
       });
   }
-  return [...acts, ...waits];
+}
+
+export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<PlacementAction>[] {
+  const topo = observed.topology;
+  if (!topo) return [];
+  const p: Plan = {
+    desired,
+    observed,
+    topo,
+    hosted: new Map(),
+    devices: new Map(),
+    wanted: new Map(),
+    acts: [],
+    waits: [],
+  };
+  for (const v of observed.volumes) {
+    const a = liveAttachment(v);
+    if (!a) continue;
+    p.hosted.set(a.instanceId, (p.hosted.get(a.instanceId) ?? 0) + 1);
+    p.devices.set(a.instanceId, (p.devices.get(a.instanceId) ?? new Set()).add(a.device));
+  }
+  const lost = zonesLost(desired, topo.instances);
+  p.waits.push(...lost.holds);
+  // Nothing is done in a lost AZ until it recovers.
+  for (const slot of primaryPlacement(desired)) if (!lost.zones.has(slot.zone)) placeMember(p, slot);
+  unmarkStale(p, lost.zones);
+  markPool(p);
+  return [...p.acts, ...p.waits];
 }
