@@ -79,137 +79,153 @@ function diff(current: ObservedService, want: ServiceSettings): Partial<ServiceS
   return changes;
 }
 
+interface Plan {
+  desired: Neo4jCluster;
+  observed: Obs;
+  topo: NonNullable<Obs['topology']>;
+  tags: Record<string, string>;
+  /** The ARN of the newest ACTIVE revision when it matches the spec, else undefined (register first). */
+  currentArn(family: string): string | undefined;
+  placed: ReturnType<typeof placedMembers>;
+  acts: ServiceAction[];
+  holds: Hold[];
+}
+
+const pending = (message: string, member?: string): Hold => ({
+  kind: 'wait',
+  reason: 'TaskDefinitionPending',
+  message,
+  ...(member !== undefined ? { member } : {}),
+  requeueAfterMs: TOPOLOGY_RECHECK_MS,
+});
+
+function primaryService(p: Plan, m: string, zone: string): void {
+  const v = memberVolume(p.observed, m, zone);
+  const arn = p.currentArn(m);
+  if (!v || !arn) {
+    p.holds.push(pending(`${m}'s service waits for its volume and task definition`, m));
+    return;
+  }
+  const service = p.observed.services[m] ?? p.topo.services?.[m];
+  const running = liveTasks(p.observed, m) > 0;
+  const placed = p.placed.has(m);
+  const want: ServiceSettings = {
+    taskDefinition: arn,
+    desiredCount: placed ? 1 : running ? (service?.desiredCount ?? 0) : 0,
+    placementConstraints: [
+      { type: 'memberOf', expression: `attribute:${memberAttribute(m)} == ${v.volumeId}` },
+    ],
+    placementStrategy: [],
+    deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
+  };
+  if (!service) {
+    p.acts.push({
+      kind: 'act',
+      type: 'CreateService',
+      reason: 'ServiceMissing',
+      message: `creating ${m}'s service (desiredCount ${want.desiredCount}${placed ? '' : ': its volume is not placed yet'})`,
+      member: m,
+      service: m,
+      settings: want,
+      tags: { ...p.tags, [TAGS.member]: m, [TAGS.role]: 'primary' },
+    });
+    return;
+  }
+  if (service.status === 'DRAINING') {
+    p.holds.push({
+      kind: 'wait',
+      reason: 'ServiceDraining',
+      message: `${m}'s service is DRAINING`,
+      member: m,
+      requeueAfterMs: TOPOLOGY_RECHECK_MS,
+    });
+    return;
+  }
+  const changes = diff(service, want);
+  if (changes.taskDefinition !== undefined && running) {
+    delete changes.taskDefinition;
+    p.holds.push({
+      kind: 'refused',
+      reason: 'RollPending',
+      message: `${m} runs ${service.taskDefinition}; the spec asks for ${arn}, but primaries restart only through the ordered roll, which is not implemented yet`,
+      member: m,
+    });
+  }
+  if (Object.keys(changes).length > 0)
+    p.acts.push({
+      kind: 'act',
+      type: 'UpdateService',
+      reason: 'ServiceDrift',
+      message: `updating ${m}'s service: ${Object.keys(changes).join(', ')}`,
+      member: m,
+      service: m,
+      changes,
+    });
+}
+
+function secondariesService(p: Plan): void {
+  const sec = secondaryServiceName(p.desired.metadata.name);
+  const count = p.desired.spec.secondaries.count;
+  const current = p.observed.services[sec] ?? p.topo.services?.[sec];
+  if (count === 0 && current?.status !== 'ACTIVE') return;
+  const arn = p.currentArn(sec) ?? (count === 0 ? current?.taskDefinition : undefined);
+  if (!arn) {
+    p.holds.push(pending(`${sec} waits for its task definition`));
+    return;
+  }
+  const want: ServiceSettings = {
+    taskDefinition: arn,
+    desiredCount: count,
+    placementConstraints: [
+      { type: 'memberOf', expression: `attribute:${POOL_ATTRIBUTE} == ${POOL_SECONDARIES}` },
+    ],
+    placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }],
+    deploymentConfiguration: secondaryDeployment(p.desired),
+  };
+  if (!current) {
+    p.acts.push({
+      kind: 'act',
+      type: 'CreateService',
+      reason: 'ServiceMissing',
+      message: `creating ${sec} with ${count} secondaries`,
+      service: sec,
+      settings: want,
+      tags: { ...p.tags, [TAGS.role]: 'secondary' },
+    });
+    return;
+  }
+  const changes = diff(current, want);
+  if (Object.keys(changes).length === 0) return;
+  const scaled = changes.desiredCount !== undefined;
+  p.acts.push({
+    kind: 'act',
+    type: 'UpdateService',
+    reason: scaled ? 'SecondariesScaled' : 'ServiceDrift',
+    message: `updating ${sec}: ${Object.keys(changes).join(', ')}${scaled ? ` (desiredCount ${current.desiredCount} → ${count})` : ''}`,
+    service: sec,
+    changes,
+  });
+}
+
 export function planServices(desired: Neo4jCluster, observed: Obs): Step<ServiceAction>[] {
   const topo = observed.topology;
   if (!topo) return [];
-  const acts: ServiceAction[] = [];
-  const holds: Hold[] = [];
-  const name = desired.metadata.name;
-  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
   const defs = desiredTaskDefinitions(desired, observed);
-  const placed = placedMembers(desired, observed);
-  /** The ARN of the newest ACTIVE revision when it matches the spec, else undefined (register first). */
-  const currentArn = (family: string): string | undefined => {
-    const td = topo.taskDefinitions[family];
-    const want = defs.get(family);
-    return td && want && sameContent(td.content, want) ? td.arn : undefined;
+  const p: Plan = {
+    desired,
+    observed,
+    topo,
+    tags: { [TAGS.cluster]: desired.metadata.name, [TAGS.managedBy]: MANAGED_BY },
+    currentArn: (family) => {
+      const td = topo.taskDefinitions[family];
+      const want = defs.get(family);
+      return td && want && sameContent(td.content, want) ? td.arn : undefined;
+    },
+    placed: placedMembers(desired, observed),
+    acts: [],
+    holds: [],
   };
-
-  for (const slot of primaryPlacement(desired)) {
-    const m = slot.member;
-    const v = memberVolume(observed, m, slot.zone);
-    const arn = currentArn(m);
-    if (!v || !arn) {
-      holds.push({
-        kind: 'wait',
-        reason: 'TaskDefinitionPending',
-        message: `${m}'s service waits for its volume and task definition`,
-        member: m,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-      continue;
-    }
-    const service = observed.services[m] ?? topo.services?.[m];
-    const running = liveTasks(observed, m) > 0;
-    const want: ServiceSettings = {
-      taskDefinition: arn,
-      desiredCount: placed.has(m) ? 1 : running ? (service?.desiredCount ?? 0) : 0,
-      placementConstraints: [
-        { type: 'memberOf', expression: `attribute:${memberAttribute(m)} == ${v.volumeId}` },
-      ],
-      placementStrategy: [],
-      deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
-    };
-    if (!service) {
-      acts.push({
-        kind: 'act',
-        type: 'CreateService',
-        reason: 'ServiceMissing',
-        message: `creating ${m}'s service (desiredCount ${want.desiredCount}${placed.has(m) ? '' : ': its volume is not placed yet'})`,
-        member: m,
-        service: m,
-        settings: want,
-        tags: { ...tags, [TAGS.member]: m, [TAGS.role]: 'primary' },
-      });
-      continue;
-    }
-    if (service.status === 'DRAINING') {
-      holds.push({
-        kind: 'wait',
-        reason: 'ServiceDraining',
-        message: `${m}'s service is DRAINING`,
-        member: m,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-      continue;
-    }
-    const changes = diff(service, want);
-    if (changes.taskDefinition !== undefined && running) {
-      delete changes.taskDefinition;
-      holds.push({
-        kind: 'refused',
-        reason: 'RollPending',
-        message: `${m} runs ${service.taskDefinition}; the spec asks for ${arn}, but primaries restart only through the ordered roll, which is not implemented yet`,
-        member: m,
-      });
-    }
-    if (Object.keys(changes).length > 0)
-      acts.push({
-        kind: 'act',
-        type: 'UpdateService',
-        reason: 'ServiceDrift',
-        message: `updating ${m}'s service: ${Object.keys(changes).join(', ')}`,
-        member: m,
-        service: m,
-        changes,
-      });
-  }
-
-  const sec = secondaryServiceName(name);
-  const count = desired.spec.secondaries.count;
-  const secService = observed.services[sec] ?? topo.services?.[sec];
-  if (count > 0 || (secService && secService.status === 'ACTIVE')) {
-    const arn = currentArn(sec) ?? (count === 0 ? secService?.taskDefinition : undefined);
-    if (!arn)
-      holds.push({
-        kind: 'wait',
-        reason: 'TaskDefinitionPending',
-        message: `${sec} waits for its task definition`,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
-    else {
-      const want: ServiceSettings = {
-        taskDefinition: arn,
-        desiredCount: count,
-        placementConstraints: [
-          { type: 'memberOf', expression: `attribute:${POOL_ATTRIBUTE} == ${POOL_SECONDARIES}` },
-        ],
-        placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }],
-        deploymentConfiguration: secondaryDeployment(desired),
-      };
-      if (!secService)
-        acts.push({
-          kind: 'act',
-          type: 'CreateService',
-          reason: 'ServiceMissing',
-          message: `creating ${sec} with ${count} secondaries`,
-          service: sec,
-          settings: want,
-          tags: { ...tags, [TAGS.role]: 'secondary' },
-        });
-      else {
-        const changes = diff(secService, want);
-        if (Object.keys(changes).length > 0)
-          acts.push({
-            kind: 'act',
-            type: 'UpdateService',
-            reason: changes.desiredCount !== undefined ? 'SecondariesScaled' : 'ServiceDrift',
-            message: `updating ${sec}: ${Object.keys(changes).join(', ')}${changes.desiredCount !== undefined ? ` (desiredCount ${secService.desiredCount} → ${count})` : ''}`,
-            service: sec,
-            changes,
-          });
-      }
-    }
-  }
-  return [...acts, ...holds];
+  for (const slot of primaryPlacement(desired)) primaryService(p, slot.member, slot.zone);
+  secondariesService(p);
+  return [...p.acts, ...p.holds];
 }
