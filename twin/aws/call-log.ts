@@ -26,6 +26,8 @@ export interface CallRecord {
   invocationId?: string;
   /** Ids of the fault rules applied to this call. */
   faults?: string[];
+  /** The client's user agent (`x-amz-user-agent`, else `user-agent`), to tell callers apart. */
+  userAgent?: string;
 }
 
 export interface CallFilter {

@@ -231,6 +231,7 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
     const method = req.method ?? 'GET';
     const sdk = parseSdkRequest(headerValue(req.headers, 'amz-sdk-request'));
     const invocationId = headerValue(req.headers, 'amz-sdk-invocation-id');
+    const userAgent = headerValue(req.headers, 'x-amz-user-agent') ?? headerValue(req.headers, 'user-agent');
     const raw: RawRequest = {
       method,
       rawPath: url.pathname,
@@ -259,6 +260,7 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
         ...(sdk.max !== undefined ? { maxAttempts: sdk.max } : {}),
         ...(invocationId !== undefined ? { invocationId } : {}),
         ...(faults && faults.length > 0 ? { faults } : {}),
+        ...(userAgent !== undefined ? { userAgent } : {}),
       });
     };
     const bodyError = await readApiBody(req, raw);
