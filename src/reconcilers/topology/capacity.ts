@@ -3,8 +3,9 @@
  * maxPerInstance), min = desired, max = desired + 1 (room for a replacement before a drained instance
  * goes); the secondaries' ASG desired = min = spec.secondaries.count, max = count + 1. Instances that
  * host a primary's volume get scale-in protection. Every managed ASG carries the operator's lifecycle
- * hook (EC2_INSTANCE_TERMINATING, spec.drain, default ABANDON). Instances in Terminating:Wait and
- * missing ASGs are reported with Warning holds.
+ * hook (EC2_INSTANCE_TERMINATING, spec.drain, default ABANDON). Missing ASGs and instances in
+ * Terminating:Wait that host a primary are reported with refused holds (Degraded); other instances in
+ * Terminating:Wait with a Warning event only (`terminatingWaitNotices`).
  */
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster } from '../../model/observed.js';
@@ -120,11 +121,32 @@ export function planCapacity(
         protectedFromScaleIn: true,
       });
     for (const i of g.instances.filter((x) => x.lifecycleState === 'Terminating:Wait'))
-      holds.push({
-        kind: 'refused',
-        reason: 'InstanceTerminatingWait',
-        message: `${i.instanceId} of ${name} is in Terminating:Wait on the ${hook.lifecycleHookName} hook${hosting.has(i.instanceId) ? ' and hosts a primary' : ''}; draining is not implemented yet, the hook times out after ${hook.heartbeatTimeoutSeconds}s`,
-      });
+      if (hosting.has(i.instanceId))
+        holds.push({
+          kind: 'refused',
+          reason: 'InstanceTerminatingWait',
+          message: `${i.instanceId} of ${name} is in Terminating:Wait on the ${hook.lifecycleHookName} hook and hosts a primary; draining is not implemented yet, the hook times out after ${hook.heartbeatTimeoutSeconds}s`,
+        });
   }
   return [...acts, ...holds];
+}
+
+/**
+ * Instances in Terminating:Wait that host no primary: worth a Warning event, not a degraded cluster
+ * (nothing of the cluster is at risk; the hook times out on its own until draining exists).
+ */
+export function terminatingWaitNotices(
+  desired: Neo4jCluster,
+  observed: Pick<ObservedCluster, 'volumes' | 'topology'>,
+): string[] {
+  const hook = desired.spec.drain;
+  const hosting = new Set(observed.volumes.flatMap((v) => v.attachments.map((a) => a.instanceId)));
+  const out: string[] = [];
+  for (const name of desiredCapacities(desired).keys())
+    for (const i of observed.topology?.asgs[name]?.instances ?? [])
+      if (i.lifecycleState === 'Terminating:Wait' && !hosting.has(i.instanceId))
+        out.push(
+          `${i.instanceId} of ${name} is in Terminating:Wait on the ${hook.lifecycleHookName} hook (it hosts no primary); draining is not implemented yet, the hook times out after ${hook.heartbeatTimeoutSeconds}s`,
+        );
+  return out;
 }

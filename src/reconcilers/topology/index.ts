@@ -25,14 +25,14 @@ import type { SecretReader } from '../../neo4j/secrets.js';
 import { credentialsFromSecret } from '../../neo4j/secrets.js';
 import { mergeResults, runPlan } from '../run.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../types.js';
-import { planCapacity } from './capacity.js';
+import { planCapacity, terminatingWaitNotices } from './capacity.js';
 import { planMembership, planScaleDownGuard } from './membership.js';
 import { planPlacement } from './placement.js';
 import { planServices } from './services.js';
 import { desiredTaskDefinitions, families, planTaskDefinitions, sameContent } from './task-definitions.js';
 import { planVolumes } from './volumes.js';
 
-export { planCapacity, desiredCapacities } from './capacity.js';
+export { planCapacity, desiredCapacities, terminatingWaitNotices } from './capacity.js';
 export { planMembership, planScaleDownGuard } from './membership.js';
 export { planPlacement, placedMembers } from './placement.js';
 export { planServices, secondaryDeployment } from './services.js';
@@ -182,6 +182,8 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
         }),
       );
+      for (const message of terminatingWaitNotices(cluster, observed))
+        ctx.events.warning('InstanceTerminatingWait', message);
       result = mergeResults(
         result,
         await runPlan(ctx, planCapacity(cluster, observed), async (a) => {

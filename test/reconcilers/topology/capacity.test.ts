@@ -3,7 +3,11 @@ import type {
   SetInstanceProtection,
   UpdateAutoScalingGroup,
 } from '../../../src/reconcilers/topology/capacity.js';
-import { desiredCapacities, planCapacity } from '../../../src/reconcilers/topology/capacity.js';
+import {
+  desiredCapacities,
+  planCapacity,
+  terminatingWaitNotices,
+} from '../../../src/reconcilers/topology/capacity.js';
 import { asg, ASGS, brief, cluster, volume, world } from './fixtures.js';
 
 describe('planCapacity', () => {
@@ -56,5 +60,15 @@ describe('planCapacity', () => {
       defaultResult: 'ABANDON',
     });
     expect((steps[2] as SetInstanceProtection).instanceIds).toEqual(['i-a']);
+    expect(terminatingWaitNotices(cluster(), w)).toEqual([]);
+  });
+
+  it('reports an instance in Terminating:Wait hosting no primary as a notice, not a hold', () => {
+    const w = world();
+    w.topology!.asgs[ASGS[1]] = asg(ASGS[1], 'us-east-1b', [{ id: 'i-b', state: 'Terminating:Wait' }]);
+    expect(brief(planCapacity(cluster(), w))).toEqual([]);
+    const notices = terminatingWaitNotices(cluster(), w);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('i-b');
   });
 });
