@@ -113,6 +113,7 @@ async function describeAsgs(
         maxSize: g.MaxSize ?? 0,
         desiredCapacity: g.DesiredCapacity ?? 0,
         availabilityZones: g.AvailabilityZones ?? [],
+        subnetIds: (g.VPCZoneIdentifier ?? '').split(',').filter((x) => x !== ''),
         instances: (g.Instances ?? []).map((i) => ({
           instanceId: i.InstanceId ?? '',
           availabilityZone: i.AvailabilityZone ?? '',

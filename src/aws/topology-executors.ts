@@ -160,6 +160,8 @@ export interface ServiceRequest {
   placementConstraints?: { type: 'memberOf'; expression: string }[];
   placementStrategy?: { type: 'spread'; field: string }[];
   deploymentConfiguration?: { minimumHealthyPercent: number; maximumPercent: number };
+  /** awsvpc subnets (CreateService only); none leaves networkConfiguration out. */
+  subnets?: string[];
 }
 
 export async function createService(
@@ -181,6 +183,11 @@ export async function createService(
       placementConstraints: s.placementConstraints,
       ...(s.placementStrategy.length > 0 ? { placementStrategy: s.placementStrategy } : {}),
       deploymentConfiguration: s.deploymentConfiguration,
+      ...(s.subnets.length > 0
+        ? {
+            networkConfiguration: { awsvpcConfiguration: { subnets: s.subnets, assignPublicIp: 'DISABLED' } },
+          }
+        : {}),
       availabilityZoneRebalancing: 'DISABLED',
       tags: ecsTags(tags),
     }),

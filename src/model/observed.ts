@@ -93,6 +93,8 @@ export interface ObservedAsg {
   maxSize: number;
   desiredCapacity: number;
   availabilityZones: string[];
+  /** Subnets of VPCZoneIdentifier; the services placed on this group use them (awsvpc). */
+  subnetIds?: string[];
   instances: {
     instanceId: string;
     availabilityZone: string;

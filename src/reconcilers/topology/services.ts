@@ -30,6 +30,8 @@ export interface ServiceSettings {
   placementConstraints: { type: 'memberOf'; expression: string }[];
   placementStrategy: { type: 'spread'; field: string }[];
   deploymentConfiguration: { minimumHealthyPercent: number; maximumPercent: number };
+  /** awsvpc subnets: those of the ASG the tasks run on (set at creation; ECS needs them for awsvpc). */
+  subnets: string[];
 }
 
 export interface CreateService extends Action {
@@ -99,6 +101,10 @@ const pending = (message: string, member?: string): Hold => ({
   requeueAfterMs: TOPOLOGY_RECHECK_MS,
 });
 
+function subnetsOf(p: Plan, asg: string | undefined): string[] {
+  return [...((asg !== undefined ? p.topo.asgs[asg]?.subnetIds : undefined) ?? [])].sort();
+}
+
 function primaryService(p: Plan, m: string, zone: string): void {
   const v = memberVolume(p.observed, m, zone);
   const arn = p.currentArn(m);
@@ -117,6 +123,7 @@ function primaryService(p: Plan, m: string, zone: string): void {
     ],
     placementStrategy: [],
     deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
+    subnets: subnetsOf(p, p.desired.spec.capacity.primaryAutoScalingGroups[zone]),
   };
   if (!service) {
     p.acts.push({
@@ -181,6 +188,7 @@ function secondariesService(p: Plan): void {
     ],
     placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }],
     deploymentConfiguration: secondaryDeployment(p.desired),
+    subnets: subnetsOf(p, p.desired.spec.capacity.secondaryAutoScalingGroup),
   };
   if (!current) {
     p.acts.push({

@@ -3,7 +3,7 @@ import type { ObservedService, ObservedTask } from '../../../src/model/observed.
 import type { CreateService, UpdateService } from '../../../src/reconcilers/topology/services.js';
 import { planServices, secondaryDeployment } from '../../../src/reconcilers/topology/services.js';
 import { taskDefinitionFor } from '../../../src/reconcilers/topology/task-definitions.js';
-import { brief, cluster, instance, member, volume, world } from './fixtures.js';
+import { ASGS, brief, cluster, instance, member, volume, world } from './fixtures.js';
 
 const c = cluster();
 const attr = (n: number): string => `neo4j-ecs.member.${member(n)}`;
@@ -14,6 +14,7 @@ function placedWorld() {
   });
   w.topology!.instances[0] = instance('i-a', 'us-east-1a', { [attr(1)]: 'vol-1' });
   w.topology!.instances[1] = instance('i-b', 'us-east-1b', { [attr(2)]: 'vol-2' });
+  w.topology!.asgs[ASGS[0]]!.subnetIds = ['subnet-a2', 'subnet-a1'];
   for (const n of [1, 2, 3]) {
     const content = taskDefinitionFor(c, { kind: 'primary', member: member(n), volumeId: `vol-${n}` });
     w.topology!.taskDefinitions[member(n)] = {
@@ -61,7 +62,9 @@ describe('planServices', () => {
       placementConstraints: [{ type: 'memberOf', expression: `attribute:${attr(1)} == vol-1` }],
       placementStrategy: [],
       deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
+      subnets: ['subnet-a1', 'subnet-a2'],
     });
+    expect(s3!.settings.subnets).toEqual([]);
     expect(s3!.settings.desiredCount).toBe(0);
   });
 
