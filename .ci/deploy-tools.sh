@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the tools that check deploy/: cfn-lint (PyPI, into a venv under .cache/deploy-tools) and
-# shellcheck (apt). Idempotent: a tool already there is kept. The tests find cfn-lint at
+# Installs the tools that check deploy/: cfn-lint (PyPI, into a venv under .cache/deploy-tools)
+# and shellcheck (apt). Idempotent: a tool already there is kept. The tests find cfn-lint at
 # .cache/deploy-tools/venv/bin/cfn-lint (or $CFN_LINT, or on PATH) and shellcheck on PATH.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
