@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the tools that check deploy/: cfn-lint (PyPI, into a venv under .cache/deploy-tools)
-# and shellcheck (apt). Idempotent: a tool already there is kept. The tests find cfn-lint at
+# and shellcheck, curl, jq (apt). Idempotent: a tool already there is kept. The tests find cfn-lint at
 # .cache/deploy-tools/venv/bin/cfn-lint (or $CFN_LINT, or on PATH) and shellcheck on PATH.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,9 +17,12 @@ if [[ ! -x "$venv/bin/cfn-lint" ]]; then
 fi
 "$venv/bin/cfn-lint" --version
 
-if ! command -v shellcheck >/dev/null 2>&1; then
+# The shell scripts are checked with shellcheck; the Neo4j entry point's test needs curl and jq.
+need=()
+for tool in shellcheck curl jq; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 shellcheck --version | head -2
