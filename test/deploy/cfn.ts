@@ -122,3 +122,8 @@ export function collect(node: unknown, key: string, out: unknown[] = []): unknow
     }
   return out;
 }
+
+export function hadolint(): string | undefined {
+  const env = process.env['HADOLINT'];
+  return findTool([...(env ? [env] : []), join(REPO, '.cache/deploy-tools/venv/bin/hadolint'), 'hadolint']);
+}
