@@ -10,13 +10,16 @@
 #      (all interfaces; backup 6362 on the task address) unless the task definition already set them;
 #   3. it execs the official entry point with the container's arguments. The server mode and the
 #      discovery settings come from the task definition's environment (the operator writes them).
-# Settings (tests): NEO4J_ECS_DATA_DIR (/data), NEO4J_ECS_MARKER_TIMEOUT seconds (600),
+# A container that started before the host mounted the volume sees only the empty mount point (a bind
+# mount does not follow later host mounts), so after NEO4J_ECS_MARKER_TIMEOUT it exits 1 and ECS starts
+# a fresh task, which sees the mounted volume.
+# Settings (tests): NEO4J_ECS_DATA_DIR (/data), NEO4J_ECS_MARKER_TIMEOUT seconds (120),
 # NEO4J_ECS_METADATA_TIMEOUT seconds (60), NEO4J_ECS_POLL_INTERVAL seconds (1),
 # NEO4J_ECS_OFFICIAL_ENTRYPOINT (/startup/docker-entrypoint.sh), CURL, JQ.
 set -euo pipefail
 
 DATA_DIR=${NEO4J_ECS_DATA_DIR:-/data}
-MARKER_TIMEOUT=${NEO4J_ECS_MARKER_TIMEOUT:-600}
+MARKER_TIMEOUT=${NEO4J_ECS_MARKER_TIMEOUT:-120}
 METADATA_TIMEOUT=${NEO4J_ECS_METADATA_TIMEOUT:-60}
 POLL=${NEO4J_ECS_POLL_INTERVAL:-1}
 OFFICIAL=${NEO4J_ECS_OFFICIAL_ENTRYPOINT:-/startup/docker-entrypoint.sh}
