@@ -1,11 +1,13 @@
 /**
  * Least privilege: every AWS action the operator makes is allowed by the policy in
  * deploy/operator.yaml, and the policy has no wildcard action. The actions come from one representative
- * end-to-end run on the twin (examples/minimal.yaml to Ready, then a killed primary task heals),
+ * end-to-end run on the twin (examples/minimal.yaml to Ready, then a killed primary task heals, then a
+ * primary whose instance is terminated heals on a new instance with the same volume),
  * through the controller's own user-agent-tagged clients, and from the action sets other suites saved
  * under .cache/iam-actions/ (test/helpers/iam.ts recordOperatorActions).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { parse } from 'yaml';
 import type { AwsClients } from '../../src/aws/clients.js';
@@ -66,14 +68,25 @@ async function ready(): Promise<true | undefined> {
   return r.status === 'ok' && (JSON.parse(r.body) as ClusterStatus).phase === 'Ready' ? true : undefined;
 }
 
-async function runningTaskArns(): Promise<string[]> {
+async function instanceOf(member: string): Promise<string | undefined> {
+  const vols =
+    (
+      await clients!.ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: 'tag:neo4j-ecs:member', Values: [member] }] }),
+      )
+    ).Volumes ?? [];
+  const a = vols[0]?.Attachments?.[0];
+  return a?.State === 'attached' ? a.InstanceId : undefined;
+}
+
+async function runningTaskArns(member = `${NAME}-primary-1`): Promise<string[]> {
   const ecs = clients!.ecs;
   const arns =
     (await ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ?? [];
   if (arns.length === 0) return [];
   const d = await ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
   return (d.tasks ?? [])
-    .filter((t) => t.lastStatus === 'RUNNING' && t.group === `service:${NAME}-primary-1`)
+    .filter((t) => t.lastStatus === 'RUNNING' && t.group === `service:${member}`)
     .map((t) => t.taskArn!);
 }
 
@@ -152,7 +165,7 @@ it('the checker names what the policy does not allow', () => {
   expect(iamActionOf({ service: 'monitoring', operation: 'PutMetricData' })).toBe('cloudwatch:PutMetricData');
 });
 
-it('allows every action the operator makes bringing examples/minimal.yaml to Ready and healing a killed primary', async () => {
+it('allows every action the operator makes bringing examples/minimal.yaml to Ready, healing a killed primary and replacing an instance', async () => {
   await eventually(ready, 'phase Ready', 150_000);
   // The Neo4j probe reads the credentials once members run; wait for it so the run covers it.
   await eventually(
@@ -174,6 +187,21 @@ it('allows every action the operator makes bringing examples/minimal.yaml to Rea
     },
     'primary 1 healed',
     120_000,
+  );
+
+  // A terminated instance: the volume is detached and re-attached to the replacement in its AZ.
+  const second = `${NAME}-primary-2`;
+  const old = await eventually(instanceOf.bind(null, second), 'primary 2 attached', 30_000);
+  await twin!.control('terminateInstance', { instanceId: old });
+  await eventually(
+    async () => {
+      const now = await instanceOf(second);
+      return now !== undefined && now !== old && (await runningTaskArns(second)).length === 1
+        ? true
+        : undefined;
+    },
+    'primary 2 back on a new instance',
+    150_000,
   );
 
   // Stopping flushes buffered events and metrics, so their calls are in the log too.
