@@ -38,6 +38,13 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
 
 const BUCKET = 'neo4j-ecs-iam';
+
+/** A parameter's default in deploy/operator.yaml. */
+function operatorYamlDefault(name: string): unknown {
+  const text = readFileSync(join(REPO, 'deploy/operator.yaml'), 'utf8');
+  const m = new RegExp(`\\n  ${name}:\\n(?:    .*\\n)*?    Default: (.*)\\n`).exec(text);
+  return m?.[1];
+}
 const NAME = 'graph-minimal';
 const ECS = 'neo4j-minimal';
 
@@ -227,6 +234,23 @@ it('allows every action the operator makes bringing examples/minimal.yaml to Rea
   ];
   expect(expected.filter((a) => !actions.includes(a))).toEqual([]);
   assertAllowedByOperatorPolicy(all);
+
+  // The policy's conditions: creates carry the managed-by request tag, ECS writes name a managed cluster.
+  const mine = twin!.calls.list().filter((r) => r.userAgent?.includes(`${OPERATOR_USER_AGENT}/`));
+  const tagged = (r: (typeof mine)[number]): boolean =>
+    JSON.stringify(r.params).includes('"managed-by","Value":"neo4j-ecs-operator"') ||
+    JSON.stringify(r.params).includes('"managed-by","value":"neo4j-ecs-operator"');
+  const creates = mine.filter((r) =>
+    ['CreateVolume', 'RegisterTaskDefinition', 'CreateService'].includes(r.operation),
+  );
+  expect(creates.length).toBeGreaterThanOrEqual(3);
+  expect(creates.filter((r) => !tagged(r)).map((r) => r.operation)).toEqual([]);
+  const ecsWrites = mine.filter((r) =>
+    ['CreateService', 'UpdateService', 'PutAttributes', 'DeleteAttributes'].includes(r.operation),
+  );
+  expect(ecsWrites.length).toBeGreaterThan(0);
+  for (const r of ecsWrites) expect([r.operation, String(r.params['cluster'])]).toEqual([r.operation, ECS]);
+  expect(ECS.startsWith(String(operatorYamlDefault('ManagedEcsClusterPrefix')))).toBe(true);
 }, 300_000);
 
 it('grants nothing the operator’s code never calls (besides the implied PassRole and tag-on-create)', () => {
