@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Template } from './cfn.js';
-import { REPO, cfnLint, collect, loadTemplate, requireTool, templatePath } from './cfn.js';
+import { REPO, cfnLint, collect, loadTemplate, requireTool, shellcheck, templatePath } from './cfn.js';
 
 const infra = loadTemplate('cluster-infra.yaml');
 const operator = loadTemplate('operator.yaml');
@@ -125,6 +125,23 @@ describe('cluster-infra.yaml', () => {
     expect(role).toContain('ec2:DescribeVolumes');
     expect(role).toContain('AmazonEC2ContainerServiceforEC2Role');
   });
+
+  it.each(['PrimaryLaunchTemplate', 'SecondaryLaunchTemplate'])(
+    'the user data of %s is a shellcheck-clean bash script',
+    (name) => {
+      const sub = collect(infra.Resources[name]!.Properties, 'Fn::Sub').find(
+        (x) => typeof x === 'string' && x.startsWith('#!/bin/bash'),
+      ) as string;
+      expect(sub).toBeDefined();
+      const script = sub.replace(/\$\{[\w:]+\}/g, 'placeholder');
+      expect(() => execFileSync('bash', ['-n'], { input: script })).not.toThrow();
+      const tool = requireTool('shellcheck', shellcheck());
+      if (!tool) return;
+      expect(() =>
+        execFileSync(tool, ['-s', 'bash', '-'], { input: script, encoding: 'utf8' }),
+      ).not.toThrow();
+    },
+  );
 
   it('stores the secret in the NEO4J_AUTH form and creates the execution role the task definitions name', () => {
     const [, secret] = ofType(infra, 'AWS::SecretsManager::Secret')[0]!;
