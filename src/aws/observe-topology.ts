@@ -19,6 +19,8 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
 } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVolumesModificationsCommand } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeContainerInstancesCommand,
@@ -201,6 +203,31 @@ async function describeFamilies(
     } catch (e) {
       if ((e as { name?: string }).name === 'ClientException') out[family] = null;
       else throw e;
+    }
+  }
+  return out;
+}
+
+/** The state of the latest modification of each volume (DescribeVolumesModifications), read only when a grow is planned. */
+export async function describeModifications(
+  ec2: EC2Client,
+  volumeIds: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const batch of chunk(volumeIds, 200)) {
+    const res = await ec2.send(
+      // A filter, not VolumeIds: a volume never modified is then simply absent, not an error.
+      new DescribeVolumesModificationsCommand({ Filters: [{ Name: 'volume-id', Values: batch }] }),
+      signal ? { abortSignal: signal } : {},
+    );
+    const latest = new Map<string, number>();
+    for (const m of res.VolumesModifications ?? []) {
+      if (!m.VolumeId || !m.ModificationState) continue;
+      const t = m.StartTime?.getTime() ?? 0;
+      if ((latest.get(m.VolumeId) ?? -1) > t) continue;
+      latest.set(m.VolumeId, t);
+      out.set(m.VolumeId, m.ModificationState);
     }
   }
   return out;

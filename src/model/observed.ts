@@ -52,6 +52,8 @@ export interface ObservedVolume {
   iops?: number;
   /** MiB/s (gp3). */
   throughput?: number;
+  /** State of the latest ModifyVolume (modifying, optimizing, completed, failed), when read. */
+  modificationState?: string;
   tags: Record<string, string>;
   attachments: { instanceId: string; state: string; device: string }[];
 }

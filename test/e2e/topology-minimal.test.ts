@@ -8,6 +8,7 @@ import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import type { ClusterStatus } from '../../src/model/status.js';
+import { withSecretArn } from '../../src/demo/spec.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
 import type { E2e } from './helpers.js';
 import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
@@ -165,4 +166,41 @@ it('heals a primary whose instance is terminated: a new instance in the same AZ,
   expect(volsAfter[0]?.Attachments?.[0]?.InstanceId).not.toBe(instanceId);
   expect(volsAfter[0]?.AvailabilityZone).toBe('us-east-1b');
   expect(topologyViolations(e.twin, NAME)).toEqual([]);
+}, 180_000);
+
+it('grows every volume when the spec grows sizeGiB, online: no primary restarts and no action fails', async () => {
+  const before = await eventually(healthy, 'healthy before the grow', 60_000);
+  const mark = e.lines.length;
+  await e.store.put(
+    BUCKET,
+    e.specKey,
+    withSecretArn(exampleText('minimal.yaml'), e.secretArn).replace('sizeGiB: 20', 'sizeGiB: 30'),
+  );
+  await eventually(
+    async () => {
+      const vols =
+        (
+          await e.clients.ec2.send(
+            new DescribeVolumesCommand({ Filters: [{ Name: 'tag:neo4j-ecs:cluster', Values: [NAME] }] }),
+          )
+        ).Volumes ?? [];
+      return vols.length === 3 && vols.every((v) => v.Size === 30);
+    },
+    'three 30 GiB volumes',
+    90_000,
+  ).catch((err: unknown) => {
+    console.log(
+      'DEBUG',
+      e.lines
+        .slice(mark)
+        .map((l) => l.slice(0, 260))
+        .join('\n'),
+    );
+    throw err;
+  });
+  const after = await eventually(healthy, 'healthy after the grow', 60_000);
+  expect(after.map((t) => t.taskArn)).toEqual(before.map((t) => t.taskArn));
+  const since = e.lines.slice(mark).map((l) => JSON.parse(l) as { reason: string; action?: string });
+  expect(since.filter((l) => l.action === 'ModifyVolume')).toHaveLength(3);
+  expect(since.filter((l) => l.reason === 'ActionFailed')).toEqual([]);
 }, 180_000);

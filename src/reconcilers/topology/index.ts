@@ -7,7 +7,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { describeEcsInstances, observeTopology } from '../../aws/observe-topology.js';
+import { describeEcsInstances, describeModifications, observeTopology } from '../../aws/observe-topology.js';
 import * as exec from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
@@ -154,7 +154,19 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
 
       const s = ctx.signal;
       const tags = { [TAGS.cluster]: cluster.metadata.name, [TAGS.managedBy]: MANAGED_BY };
-      let result = await runPlan(ctx, planVolumes(cluster, observed), async (a) => {
+      let volumeSteps = planVolumes(cluster, observed);
+      const growing = volumeSteps.flatMap((x) =>
+        x.kind === 'act' && x.type === 'ModifyVolume' ? [x.volumeId] : [],
+      );
+      if (growing.length > 0) {
+        // Only when a grow is planned: a volume still being modified cannot be modified again yet.
+        const states = await describeModifications(deps.ec2, growing, s);
+        observed.volumes = observed.volumes.map((v) =>
+          states.has(v.volumeId) ? { ...v, modificationState: states.get(v.volumeId) as string } : v,
+        );
+        volumeSteps = planVolumes(cluster, observed);
+      }
+      let result = await runPlan(ctx, volumeSteps, async (a) => {
         if (a.type === 'CreateVolume') await exec.createVolume(deps.ec2, a, s);
         else if (a.type === 'ModifyVolume') await exec.modifyVolume(deps.ec2, a, s);
         else await exec.deleteVolume(deps.ec2, a.volumeId, s);

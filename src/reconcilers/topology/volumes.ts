@@ -10,7 +10,7 @@ import type { ObservedCluster } from '../../model/observed.js';
 import { TAGS } from '../../model/observed.js';
 import { primaryPlacement } from '../../model/placement.js';
 import type { Action, Step } from '../types.js';
-import { volumesOf, volumeTags } from './names.js';
+import { TOPOLOGY_RECHECK_MS, volumesOf, volumeTags } from './names.js';
 
 export interface CreateVolume extends Action {
   type: 'CreateVolume';
@@ -93,7 +93,15 @@ export function planVolumes(
     if (spec.iops !== undefined && first.iops !== undefined && spec.iops > first.iops) grow.iops = spec.iops;
     if (spec.throughput !== undefined && first.throughput !== undefined && spec.throughput > first.throughput)
       grow.throughput = spec.throughput;
-    if (Object.keys(grow).length > 0)
+    if (Object.keys(grow).length > 0 && ['modifying', 'optimizing'].includes(first.modificationState ?? ''))
+      steps.push({
+        kind: 'wait',
+        reason: 'VolumeModifying',
+        message: `${slot.member}'s volume ${first.volumeId} is still ${first.modificationState} from an earlier change; growing it again after that`,
+        member: slot.member,
+        requeueAfterMs: TOPOLOGY_RECHECK_MS,
+      });
+    else if (Object.keys(grow).length > 0)
       steps.push({
         kind: 'act',
         type: 'ModifyVolume',

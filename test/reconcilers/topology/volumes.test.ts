@@ -58,6 +58,20 @@ describe('planVolumes', () => {
     ]);
   });
 
+  it('waits instead of growing a volume whose previous modification is still in progress', () => {
+    const c = cluster((s) => ((s['volume'] as Record<string, unknown>)['sizeGiB'] = 40));
+    const vols = [
+      volume(1, { modificationState: 'optimizing' }),
+      volume(2, { modificationState: 'completed' }),
+      volume(3),
+    ];
+    expect(brief(planVolumes(c, world({ volumes: vols })))).toEqual([
+      `wait:VolumeModifying:${member(1)}`,
+      `act:ModifyVolume:${member(2)}`,
+      `act:ModifyVolume:${member(3)}`,
+    ]);
+  });
+
   it('reports duplicates and volumes in the wrong AZ, and never creates a second one', () => {
     const dup = volume(1, { volumeId: 'vol-1b' });
     const wrong = volume(2, { volumeId: 'vol-2x', availabilityZone: 'us-east-1a' });
