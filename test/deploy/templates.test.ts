@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { validateCluster } from '../../src/model/document.js';
 import type { Template } from './cfn.js';
 import { REPO, cfnLint, collect, loadTemplate, requireTool, shellcheck, templatePath } from './cfn.js';
 
@@ -59,6 +60,34 @@ describe('docs/operations.md and the templates agree', () => {
       expect(documented(`### Outputs of deploy/${file}`).sort()).toEqual(Object.keys(t.Outputs).sort());
     },
   );
+});
+
+describe('the spec docs/operations.md shows', () => {
+  const block = /```yaml\n([\s\S]*?)```/.exec(ops)?.[1] ?? '';
+  const spec = parse(block.replace(/^ {3}/gm, '')) as Record<string, never>;
+
+  it('is a valid Neo4jCluster', () => {
+    expect(block).toContain('kind: Neo4jCluster');
+    expect(validateCluster(spec).problems).toEqual([]);
+  });
+
+  it('uses the names cluster-infra.yaml gives its ASGs and secret', () => {
+    const { cluster } = validateCluster(spec);
+    const ecs = cluster!.spec.ecs.cluster;
+    const asgNames = ['PrimaryGroupA', 'PrimaryGroupB', 'PrimaryGroupC'].map((r) =>
+      (infra.Resources[r]!.Properties['AutoScalingGroupName'] as { 'Fn::Sub': string })['Fn::Sub'].replace(
+        '${EcsClusterName}',
+        ecs,
+      ),
+    );
+    expect(Object.values(cluster!.spec.capacity.primaryAutoScalingGroups)).toEqual(asgNames);
+    const secretName = (infra.Resources['AuthSecret']!.Properties['Name'] as { 'Fn::Sub': string })[
+      'Fn::Sub'
+    ];
+    expect(cluster!.spec.credentials.secretArn).toContain(
+      `:secret:${secretName.replace('${ClusterName}', cluster!.metadata.name)}-`,
+    );
+  });
 });
 
 describe('cluster-infra.yaml', () => {
