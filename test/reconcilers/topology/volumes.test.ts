@@ -58,7 +58,7 @@ describe('planVolumes', () => {
     ]);
   });
 
-  it('waits instead of growing a volume whose previous modification is still in progress', () => {
+  it('waits (last, so the others proceed) instead of growing a volume whose previous modification is still in progress', () => {
     const c = cluster((s) => ((s['volume'] as Record<string, unknown>)['sizeGiB'] = 40));
     const vols = [
       volume(1, { modificationState: 'optimizing' }),
@@ -66,9 +66,9 @@ describe('planVolumes', () => {
       volume(3),
     ];
     expect(brief(planVolumes(c, world({ volumes: vols })))).toEqual([
-      `wait:VolumeModifying:${member(1)}`,
       `act:ModifyVolume:${member(2)}`,
       `act:ModifyVolume:${member(3)}`,
+      `wait:VolumeModifying:${member(1)}`,
     ]);
   });
 
