@@ -11,6 +11,12 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients.js';
 import { S3ObjectStore } from '../../src/aws/object-store.js';
 import { AwsSecretReader } from '../../src/aws/secrets.js';
+import {
+  assertAllowedByOperatorPolicy,
+  OPERATOR_USER_AGENT,
+  operatorActions,
+  recordOperatorActions,
+} from '../helpers/iam.js';
 import { loadConfig } from '../../src/controller/config.js';
 import type { RunningController } from '../../src/controller/wiring.js';
 import { startController } from '../../src/controller/wiring.js';
@@ -59,8 +65,16 @@ export async function startE2e(
     region: twin.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
+  // The harness (bootstrap, assertions) and the operator use separate clients; the operator's carry
+  // its user agent, so the twin's call log tells its calls apart for the IAM check in stop().
   const clients = createAwsClients({ overrides: { ...common, maxAttempts: 2 } });
   const secrets = new SecretsManagerClient(common);
+  const operatorUserAgent: [string, string][] = [[OPERATOR_USER_AGENT, 'e2e']];
+  const operatorClients = createAwsClients({
+    userAgent: operatorUserAgent,
+    overrides: { ...common, maxAttempts: 2 },
+  });
+  const operatorSecrets = new SecretsManagerClient({ ...common, customUserAgent: operatorUserAgent });
   const { cluster } = validateCluster(parse(specText));
   if (!cluster) throw new Error('invalid e2e spec');
   const boot = await bootstrapInfrastructure({ ...clients, secrets }, cluster, {
@@ -82,9 +96,9 @@ export async function startE2e(
   );
   const lines: string[] = [];
   const controller = await startController(config, {
-    clients,
+    clients: operatorClients,
     clock: clockFrom(twin.clock),
-    secrets: new AwsSecretReader(secrets),
+    secrets: new AwsSecretReader(operatorSecrets),
     stdout: {
       write: (chunk: string | Uint8Array) => {
         for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
@@ -108,8 +122,15 @@ export async function startE2e(
       stopped = true;
       await controller.stop();
       destroyAwsClients(clients);
+      destroyAwsClients(operatorClients);
       secrets.destroy();
+      operatorSecrets.destroy();
+      // Least privilege (deploy/operator.yaml): every AWS action the operator made in this run is allowed.
+      const actions = operatorActions(twin);
+      recordOperatorActions(twin, `e2e-${cluster.metadata.name}-${opts.seed ?? 11}`);
       await twin.stop();
+      if (actions.length === 0) throw new Error('the twin recorded no call with the operator user agent');
+      assertAllowedByOperatorPolicy(actions);
     },
   };
 }
