@@ -28,6 +28,7 @@ import type { ReconcileContext, ReconcileResult, Reconciler } from '../types.js'
 import { planCapacity, terminatingWaitNotices } from './capacity.js';
 import { planMembership, planScaleDownGuard } from './membership.js';
 import { planPlacement } from './placement.js';
+import { planReadiness } from './readiness.js';
 import { planServices } from './services.js';
 import { desiredTaskDefinitions, families, planTaskDefinitions, sameContent } from './task-definitions.js';
 import { planVolumes } from './volumes.js';
@@ -35,6 +36,7 @@ import { planVolumes } from './volumes.js';
 export { planCapacity, desiredCapacities, terminatingWaitNotices } from './capacity.js';
 export { planMembership, planScaleDownGuard } from './membership.js';
 export { planPlacement, placedMembers } from './placement.js';
+export { planReadiness } from './readiness.js';
 export { planServices, secondaryDeployment } from './services.js';
 export {
   planTaskDefinitions,
@@ -219,6 +221,15 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
             await conn.close();
           }
         }),
+      );
+      // Last: what is still coming up keeps the cluster Progressing rather than Ready.
+      result = mergeResults(
+        result,
+        await runPlan(
+          ctx,
+          planReadiness(cluster, observed, { neo4jObserved: deps.secrets !== undefined }),
+          () => Promise.resolve(),
+        ),
       );
       const busy = result.actions.length > 0 || result.holds.some((h) => h.kind === 'wait');
       if (deps.recheckMs !== undefined && busy)
