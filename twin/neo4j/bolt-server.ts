@@ -20,26 +20,9 @@ import type { PsMap, PsValue } from './packstream.js';
 import type { BoltVersion } from './versions.js';
 import type { Outcome, QueryEngine, TxState } from './query-engine.js';
 import type { RoutingTable } from './cluster-views.js';
+import { MSG } from './messages.js';
 
-const MSG = {
-  HELLO: 0x01,
-  GOODBYE: 0x02,
-  RESET: 0x0f,
-  RUN: 0x10,
-  BEGIN: 0x11,
-  COMMIT: 0x12,
-  ROLLBACK: 0x13,
-  DISCARD: 0x2f,
-  PULL: 0x3f,
-  TELEMETRY: 0x54,
-  ROUTE: 0x66,
-  LOGON: 0x6a,
-  LOGOFF: 0x6b,
-} as const;
-const SUCCESS = 0x70;
-const RECORD = 0x71;
-const IGNORED = 0x7e;
-const FAILURE = 0x7f;
+const { SUCCESS, RECORD, IGNORED, FAILURE } = MSG;
 
 export interface BoltBackend {
   /** `Neo4j/<version>` as HELLO SUCCESS `server`. */

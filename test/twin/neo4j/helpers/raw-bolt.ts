@@ -7,26 +7,9 @@ import net from 'node:net';
 import { chunk, Dechunker } from '../../../../twin/neo4j/chunking.js';
 import { pack, Structure, unpack, psMap } from '../../../../twin/neo4j/packstream.js';
 import type { PsValue, PsMap } from '../../../../twin/neo4j/packstream.js';
+import { MSG } from '../../../../twin/neo4j/messages.js';
 
-export const MSG = {
-  HELLO: 0x01,
-  GOODBYE: 0x02,
-  RESET: 0x0f,
-  RUN: 0x10,
-  BEGIN: 0x11,
-  COMMIT: 0x12,
-  ROLLBACK: 0x13,
-  DISCARD: 0x2f,
-  PULL: 0x3f,
-  TELEMETRY: 0x54,
-  ROUTE: 0x66,
-  LOGON: 0x6a,
-  LOGOFF: 0x6b,
-  SUCCESS: 0x70,
-  RECORD: 0x71,
-  IGNORED: 0x7e,
-  FAILURE: 0x7f,
-} as const;
+export { MSG };
 
 export interface Reply {
   tag: number;

@@ -1,0 +1,20 @@
+/** Bolt message tags (PackStream structure signatures): requests a client sends and the server's replies. */
+export const MSG = {
+  HELLO: 0x01,
+  GOODBYE: 0x02,
+  RESET: 0x0f,
+  RUN: 0x10,
+  BEGIN: 0x11,
+  COMMIT: 0x12,
+  ROLLBACK: 0x13,
+  DISCARD: 0x2f,
+  PULL: 0x3f,
+  TELEMETRY: 0x54,
+  ROUTE: 0x66,
+  LOGON: 0x6a,
+  LOGOFF: 0x6b,
+  SUCCESS: 0x70,
+  RECORD: 0x71,
+  IGNORED: 0x7e,
+  FAILURE: 0x7f,
+} as const;
