@@ -247,6 +247,33 @@ export class Ec2Sim {
   // ---------------------------------------------------------------------------------------------
   // Wire views
 
+  /**
+   * Terminate/Stop/StartInstances: the instances named by InstanceId.N, every one checked by `refuse`
+   * (a reason means IncorrectInstanceState, and nothing changes), then each changed, with its
+   * previous and current state in the answer.
+   */
+  private changeStates(
+    input: Wire,
+    refuse: (i: Instance) => string | undefined,
+    change: (i: Instance) => void,
+  ): Wire {
+    const ids = ec2Reader(input).strList('InstanceId');
+    if (!ids.length)
+      throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
+    const insts = ids.map((id) => this.instance(id));
+    for (const i of insts) {
+      const why = refuse(i);
+      if (why !== undefined) throw new AwsError('IncorrectInstanceState', why);
+    }
+    return {
+      instancesSet: insts.map((i) => {
+        const prev = i.state;
+        change(i);
+        return this.stateChange(i, prev);
+      }),
+    };
+  }
+
   instanceWire(inst: Instance): Wire {
     const ip = inst.privateIp.replace(/\./g, '-');
     const devices = this.sim.ebs.attachmentsOf(inst.instanceId).map(({ volume, attachment }) => ({
@@ -378,62 +405,32 @@ export class Ec2Sim {
       });
     },
 
-    TerminateInstances: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('InstanceId');
-      if (!ids.length)
-        throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
-      const insts = ids.map((id) => this.instance(id));
-      return {
-        instancesSet: insts.map((i) => {
-          const prev = i.state;
-          this.terminate(i, `User initiated (${new Date(this.sim.now()).toISOString()})`);
-          return this.stateChange(i, prev);
-        }),
-      };
-    },
+    TerminateInstances: (input) =>
+      this.changeStates(
+        input,
+        () => undefined,
+        (i) => this.terminate(i, `User initiated (${new Date(this.sim.now()).toISOString()})`),
+      ),
 
-    StopInstances: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('InstanceId');
-      if (!ids.length)
-        throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
-      const insts = ids.map((id) => this.instance(id));
-      for (const i of insts)
-        if (i.state === 'terminated' || i.state === 'shutting-down')
-          throw new AwsError(
-            'IncorrectInstanceState',
-            `This instance '${i.instanceId}' is not in a state from which it can be stopped.`,
-          );
-      return {
-        instancesSet: insts.map((i) => {
-          const prev = i.state;
-          this.stop(i, `User initiated (${new Date(this.sim.now()).toISOString()})`);
-          return this.stateChange(i, prev);
-        }),
-      };
-    },
+    StopInstances: (input) =>
+      this.changeStates(
+        input,
+        (i) =>
+          i.state === 'terminated' || i.state === 'shutting-down'
+            ? `This instance '${i.instanceId}' is not in a state from which it can be stopped.`
+            : undefined,
+        (i) => this.stop(i, `User initiated (${new Date(this.sim.now()).toISOString()})`),
+      ),
 
-    StartInstances: (input) => {
-      const r = ec2Reader(input);
-      const ids = r.strList('InstanceId');
-      if (!ids.length)
-        throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
-      const insts = ids.map((id) => this.instance(id));
-      for (const i of insts)
-        if (i.state !== 'stopped' && i.state !== 'running' && i.state !== 'pending')
-          throw new AwsError(
-            'IncorrectInstanceState',
-            `The instance '${i.instanceId}' is not in a state from which it can be started.`,
-          );
-      return {
-        instancesSet: insts.map((i) => {
-          const prev = i.state;
-          this.start(i);
-          return this.stateChange(i, prev);
-        }),
-      };
-    },
+    StartInstances: (input) =>
+      this.changeStates(
+        input,
+        (i) =>
+          i.state !== 'stopped' && i.state !== 'running' && i.state !== 'pending'
+            ? `The instance '${i.instanceId}' is not in a state from which it can be started.`
+            : undefined,
+        (i) => this.start(i),
+      ),
 
     CreateTags: (input) => {
       const r = ec2Reader(input);
