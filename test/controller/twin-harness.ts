@@ -12,6 +12,7 @@ import { startController } from '../../src/controller/wiring.js';
 import type { ClusterStatus } from '../../src/model/status.js';
 import type { AwsTwin } from '../aws/twin-setup.js';
 import { clientsFor } from '../aws/twin-setup.js';
+export { eventually } from '../helpers/eventually.js';
 
 export interface TestController {
   running: RunningController;
@@ -65,21 +66,6 @@ export async function startTestController(
       destroyAwsClients(clients);
     },
   };
-}
-
-/** Polls `fn` every 50 ms until it returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function prepareWorld(

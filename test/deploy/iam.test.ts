@@ -36,6 +36,7 @@ import {
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/cli.js';
+import { eventually } from '../helpers/eventually.js';
 
 const BUCKET = 'neo4j-ecs-iam';
 
@@ -53,22 +54,6 @@ let clients: AwsClients | undefined;
 let secrets: SecretsManagerClient | undefined;
 let controller: RunningController | undefined;
 let store: S3ObjectStore;
-
-async function eventually<T>(fn: () => Promise<T | undefined>, what: string, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function ready(): Promise<true | undefined> {
   const r = await store.get(BUCKET, `clusters/status/${NAME}.json`);

@@ -11,6 +11,7 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients.js';
 import { S3ObjectStore } from '../../src/aws/object-store.js';
 import { AwsSecretReader } from '../../src/aws/secrets.js';
+export { eventually } from '../helpers/eventually.js';
 import {
   assertAllowedByOperatorPolicy,
   OPERATOR_USER_AGENT,
@@ -133,27 +134,6 @@ export async function startE2e(
       assertAllowedByOperatorPolicy(actions);
     },
   };
-}
-
-/** Polls `fn` every 100 ms of wall time until it returns a value, or fails after `ms`. */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 type Ev = Record<string, unknown> & { kind: string; t: number; seq: number };
