@@ -551,6 +551,12 @@ export class Controller {
         result = mergeResults(result, part);
         if (part.holds.some((h) => h.kind === 'wait' || h.kind === 'blocked')) break;
       }
+      if (result.neo4j) {
+        // The concerns observed the members over Bolt: the rows gain versions and leaderships.
+        const withNeo4j: ObservedCluster = { ...observed, neo4j: result.neo4j };
+        members = memberStatuses(desired.cluster, withNeo4j);
+        health = { membersUp: result.neo4j.membersUp, databasesWithLeader: result.neo4j.databasesWithLeader };
+      }
       if (signal.aborted) return { result, members, health, err: classifyError(signal.reason) };
       return { result, members, health };
     } catch (e) {

@@ -35,6 +35,8 @@ export interface MemberStatus {
   taskArn?: string;
   /** Neo4j version the member runs (from Bolt), when known. */
   version?: string;
+  /** Databases this member leads (from Bolt), when known. */
+  leads?: string[];
   /** e.g. RUNNING, PENDING, missing. */
   state: string;
 }

@@ -1,7 +1,8 @@
 /**
  * Status-only observation of members (pure): one row per desired member, filled from what the pass
  * observed: its ECS service and task, the instance hosting it, its EBS volume (by the
- * `neo4j-ecs:member` tag). Issue 6's concerns act on members; this only reports them.
+ * `neo4j-ecs:member` tag), and, when a concern observed them over Bolt, its Neo4j version and the
+ * databases it leads. The concerns act on members; this only reports them.
  */
 import type { Neo4jCluster } from '../model/cluster.js';
 import type { ObservedCluster, ObservedTask } from '../model/observed.js';
@@ -21,12 +22,18 @@ function fill(row: MemberStatus, task: ObservedTask | undefined, observed: Obser
   const instance = task.containerInstanceArn
     ? observed.containerInstances[task.containerInstanceArn]
     : undefined;
+  const server =
+    task.address !== undefined
+      ? observed.neo4j?.servers?.find((s) => s.address.replace(/:\d+$/, '') === task.address)
+      : undefined;
   return {
     ...row,
     taskArn: task.taskArn,
     state: task.lastStatus,
     ...(instance ? { instanceId: instance.ec2InstanceId } : {}),
     ...(row.zone === undefined && task.availabilityZone !== undefined ? { zone: task.availabilityZone } : {}),
+    ...(server?.version !== undefined ? { version: server.version } : {}),
+    ...(server ? { leads: server.leads ?? [] } : {}),
   };
 }
 

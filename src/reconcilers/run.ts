@@ -4,6 +4,7 @@
  * hold stops the rest of the plan and sets when to look again. A failing executor gets an
  * `ActionFailed` Warning event naming the action, and its error goes up to the loop.
  */
+import type { ObservedNeo4j } from '../model/observed.js';
 import type { Action, ExecutedAction, ReconcileContext, ReconcileResult, Step } from './types.js';
 
 export async function runPlan<A extends Action>(
@@ -63,5 +64,6 @@ export function mergeResults(a: ReconcileResult, b: ReconcileResult): ReconcileR
     drift: a.drift + b.drift,
     holds: [...a.holds, ...b.holds],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.min(...requeue) } : {}),
+    ...((b.neo4j ?? a.neo4j) ? { neo4j: (b.neo4j ?? a.neo4j) as ObservedNeo4j } : {}),
   };
 }

@@ -11,7 +11,7 @@
  */
 import type { Clock } from '../controller/clock.js';
 import type { Neo4jCluster } from '../model/cluster.js';
-import type { ObservedCluster } from '../model/observed.js';
+import type { ObservedCluster, ObservedNeo4j } from '../model/observed.js';
 
 /** Something to do. `type` names the action (CreateLogGroup); `reason` says why (LogGroupMissing). */
 export interface Action {
@@ -77,6 +77,8 @@ export interface ReconcileResult {
   drift: number;
   holds: Hold[];
   requeueAfterMs?: number;
+  /** What the concern saw over Bolt in this pass; the loop puts it in the status rows and health. */
+  neo4j?: ObservedNeo4j;
 }
 
 export interface Reconciler {

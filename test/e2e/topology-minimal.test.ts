@@ -70,6 +70,11 @@ it('brings the minimal example up: each primary on its own volume in its AZ, its
     'us-east-1b',
     'us-east-1c',
   ]);
+  // The status rows carry what the Bolt observation saw: every primary's version, and between them
+  // they lead every database exactly once.
+  const primaries = st?.members.filter((m) => m.role === 'primary') ?? [];
+  expect(primaries.map((m) => m.version)).toEqual(['5.26.12', '5.26.12', '5.26.12']);
+  expect(primaries.flatMap((m) => m.leads ?? []).sort()).toEqual(['neo4j', 'system']);
 
   const vols =
     (

@@ -231,6 +231,7 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           () => Promise.resolve(),
         ),
       );
+      if (neo4j) result.neo4j = neo4j;
       const busy = result.actions.length > 0 || result.holds.some((h) => h.kind === 'wait');
       if (deps.recheckMs !== undefined && busy)
         result.requeueAfterMs = Math.min(result.requeueAfterMs ?? deps.recheckMs, deps.recheckMs);
