@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { portArg, positiveArg, seedArg, startFailure } from './args.js';
 import { twinEnv } from '../../../twin/aws/index.js';
 import type { Twin } from '../../../twin/index.js';
 import { startTwin } from '../../../twin/index.js';
@@ -29,26 +30,6 @@ interface Flags {
   spec?: string;
   watchFile?: string;
   exitAfter?: number;
-}
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535)
-    throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 = any free port)');
-  return n;
-}
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0');
-  return n;
-}
-
-function seed(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 2 ** 32 - 1)
-    throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
-  return n;
 }
 
 function wallDuration(v: string): number {
@@ -102,15 +83,15 @@ export function demoCommand(): Command {
     .description(
       'start the twin, create the infrastructure for a cluster, put its spec in S3 and run the controller, showing the cluster come up',
     )
-    .option('--port <port>', 'port of the twin (0 = any free port)', port, 4566)
+    .option('--port <port>', 'port of the twin (0 = any free port)', portArg, 4566)
     .option(
       '--time-scale <x>',
       'virtual ms per real ms for the twin and the controller',
-      positive,
+      positiveArg,
       DEMO_TIME_SCALE,
     )
     .option('--spec <file>', 'the Neo4jCluster document to run (default: examples/minimal.yaml)')
-    .option('--seed <n>', 'seed of every random choice in the twin', seed, 1)
+    .option('--seed <n>', 'seed of every random choice in the twin', seedArg, 1)
     .option(
       '--watch-file <file>',
       'local copy of the spec, uploaded to S3 whenever it changes (default: in the temp dir)',
@@ -135,13 +116,7 @@ export function demoCommand(): Command {
       try {
         twin = await startTwin({ port: flags.port, seed: flags.seed, timeScale: flags.timeScale });
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        const why =
-          code === 'EADDRINUSE'
-            ? `port ${flags.port} is already in use (try --port 0)`
-            : e instanceof Error
-              ? e.message
-              : String(e);
+        const why = startFailure(e, flags.port);
         console.error(`neo4j-ecs demo: cannot start the twin: ${why}`);
         process.exitCode = 1;
         return;

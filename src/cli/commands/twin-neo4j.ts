@@ -4,7 +4,8 @@
  * prints each member on its own line as `<member> <primary|secondary> bolt://<host>:<port>`; it stops
  * on SIGINT or SIGTERM. (A subcommand of `twin`; only src/cli may start the twin.)
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveArg, untilSignal, wholeNumber } from './args.js';
 import { VirtualClock } from '../../../twin/core/clock.js';
 import { startCluster } from '../../../twin/neo4j/index.js';
 import type { SimCluster } from '../../../twin/neo4j/index.js';
@@ -32,21 +33,6 @@ interface Flags {
   port?: number;
 }
 
-const int =
-  (min: number, max: number) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-
-function positive(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0');
-  return n;
-}
-
 function list(v: string): string[] {
   return v
     .split(',')
@@ -54,38 +40,26 @@ function list(v: string): string[] {
     .filter((x) => x.length > 0);
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
-}
-
 export function twinNeo4jCommand(deps: TwinNeo4jDeps = {}): Command {
   const io = deps.io ?? processIo;
   return new Command('neo4j')
     .description('run a standalone simulated Neo4j cluster (Bolt on loopback addresses) until interrupted')
-    .option('--primaries <n>', 'number of primaries', int(1, 64), 3)
-    .option('--secondaries <n>', 'number of secondaries', int(0, 64), 0)
+    .option('--primaries <n>', 'number of primaries', wholeNumber(1, 64), 3)
+    .option('--secondaries <n>', 'number of secondaries', wholeNumber(0, 64), 0)
     .option('--databases <names>', 'user databases besides neo4j, comma-separated', list, [])
     .option('--user <user>', 'Neo4j user', 'neo4j')
     .option('--password <password>', 'Neo4j password (or set NEO4J_PASSWORD)')
-    .option('--seed <n>', 'seed of the simulation', int(0, 2 ** 31 - 1))
-    .option('--time-scale <x>', 'virtual ms per real ms', positive, 1)
+    .option('--seed <n>', 'seed of the simulation', wholeNumber(0, 2 ** 31 - 1))
+    .option('--time-scale <x>', 'virtual ms per real ms', positiveArg, 1)
     .option(
       '--election-timeout <ms>',
       'virtual ms from losing a leader to the next election',
-      int(0, 3_600_000),
+      wholeNumber(0, 3_600_000),
       20_000,
     )
     .option('--neo4j-version <v>', 'Neo4j version the members report', '5.26.0')
     .option('--host <address>', 'listen on this address (default: one loopback address per member)')
-    .option('--port <port>', 'Bolt port (default 7687 per member address; 0 = random)', int(0, 65535))
+    .option('--port <port>', 'Bolt port (default 7687 per member address; 0 = random)', wholeNumber(0, 65535))
     .action(async (flags: Flags) => {
       const env = deps.env ?? process.env;
       const password = flags.password ?? env.NEO4J_PASSWORD;

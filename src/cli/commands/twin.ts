@@ -5,7 +5,8 @@
  * cleanly on SIGINT or SIGTERM (saving state first with --state-dir). `neo4j-ecs twin neo4j …` runs a
  * standalone simulated Neo4j cluster instead (twin-neo4j.ts). See docs/twin.md.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { portArg, positiveArg, seedArg, startFailure, untilSignal } from './args.js';
 import { type AwsTwin, twinEnv } from '../../../twin/aws/index.js';
 import { startTwin } from '../../../twin/index.js';
 import { type CliIo, processIo } from './cli-io.js';
@@ -23,39 +24,6 @@ interface Flags {
   seed: number;
   timeScale: number;
   stateDir?: string;
-}
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number from 0 to 65535 (0 = any free port)');
-  return n;
-}
-
-function seed(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1)
-    throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
-  return n;
-}
-
-function timeScale(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError('must be a number > 0 (virtual ms per real ms)');
-  return n;
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }
 
 /** The lines `neo4j-ecs twin` prints once the endpoint is up. */
@@ -83,10 +51,15 @@ export function twinCommand(deps: TwinDeps = {}): Command {
       'run the local AWS twin (ECS, Auto Scaling, EC2/EBS, CloudWatch, Logs, S3, Secrets Manager) until interrupted',
     )
     .enablePositionalOptions()
-    .option('--port <port>', 'port to listen on (0 = any free port)', port, 4566)
+    .option('--port <port>', 'port to listen on (0 = any free port)', portArg, 4566)
     .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
-    .option('--seed <n>', 'seed of every random choice in the simulation', seed, 1)
-    .option('--time-scale <x>', 'virtual ms per real ms (e.g. 10 runs delays ten times faster)', timeScale, 1)
+    .option('--seed <n>', 'seed of every random choice in the simulation', seedArg, 1)
+    .option(
+      '--time-scale <x>',
+      'virtual ms per real ms (e.g. 10 runs delays ten times faster)',
+      positiveArg,
+      1,
+    )
     .option('--state-dir <dir>', 'keep the twin state in this directory across restarts')
     .addCommand(twinNeo4jCommand({ io }))
     .action(async (flags: Flags) => {
@@ -100,13 +73,7 @@ export function twinCommand(deps: TwinDeps = {}): Command {
           ...(flags.stateDir !== undefined ? { stateDir: flags.stateDir } : {}),
         });
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        const why =
-          code === 'EADDRINUSE'
-            ? `port ${flags.port} is already in use (try --port 0)`
-            : e instanceof Error
-              ? e.message
-              : String(e);
+        const why = startFailure(e, flags.port);
         io.err(`error: cannot start the AWS twin: ${why}`);
         io.setExitCode(2);
         return;
