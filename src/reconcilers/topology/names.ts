@@ -7,6 +7,7 @@ import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster, ObservedVolume } from '../../model/observed.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
 import { secondaryServiceName } from '../../model/placement.js';
+import type { Hold } from '../types.js';
 
 /** ECS custom attribute naming the member whose volume is attached: `neo4j-ecs.member.<member>`. */
 export const memberAttribute = (member: string): string => `neo4j-ecs.member.${member}`;
@@ -72,3 +73,14 @@ export function volumeTags(cluster: string, member: string): Record<string, stri
 
 /** How long to wait before looking again while AWS works (attach, create, register). */
 export const TOPOLOGY_RECHECK_MS = 5_000;
+
+/** A `wait` hold of the topology concern: look again after TOPOLOGY_RECHECK_MS. */
+export function recheck(reason: string, message: string, member?: string): Hold {
+  return {
+    kind: 'wait',
+    reason,
+    message,
+    ...(member !== undefined ? { member } : {}),
+    requeueAfterMs: TOPOLOGY_RECHECK_MS,
+  };
+}

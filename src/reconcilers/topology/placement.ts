@@ -16,7 +16,7 @@ import {
   DEVICES,
   POOL_ATTRIBUTE,
   POOL_SECONDARIES,
-  TOPOLOGY_RECHECK_MS,
+  recheck,
   liveAttachment,
   memberAttribute,
   memberVolume,
@@ -123,14 +123,6 @@ interface Plan {
 type Slot = ReturnType<typeof primaryPlacement>[number];
 type Volume = ObservedCluster['volumes'][number];
 
-const wait = (reason: string, message: string, member?: string): Hold => ({
-  kind: 'wait',
-  reason,
-  message,
-  ...(member !== undefined ? { member } : {}),
-  requeueAfterMs: TOPOLOGY_RECHECK_MS,
-});
-
 /** An unattached volume goes to the qualifying instance of its AZ hosting fewest primaries. */
 function attach(p: Plan, slot: Slot, v: Volume): void {
   const m = slot.member;
@@ -144,7 +136,7 @@ function attach(p: Plan, slot: Slot, v: Volume): void {
   const free = target ? DEVICES.find((d) => !p.devices.get(target.ec2InstanceId)?.has(d)) : undefined;
   if (!target || !free) {
     p.waits.push(
-      wait(
+      recheck(
         'NoQualifyingInstance',
         `no ACTIVE, InService container instance in ${slot.zone} with room for ${m} (at most ${maxPer} primaries each): waiting for capacity`,
         m,
@@ -179,7 +171,7 @@ function release(p: Plan, slot: Slot, v: Volume, instanceId: string, lifecycle: 
   );
   if (running) {
     p.waits.push(
-      wait(
+      recheck(
         'InstanceLeaving',
         `${m}'s instance ${instanceId} is ${lifecycle}${ci ? ` (container instance ${ci.status})` : ''}; its task still runs there, so the volume stays until it stops`,
         m,
@@ -216,14 +208,14 @@ function placeMember(p: Plan, slot: Slot): void {
   const v = memberVolume(p.observed, m, slot.zone);
   if (!v) return; // volumes.ts creates it
   if (v.state === 'creating') {
-    p.waits.push(wait('VolumeCreating', `${m}'s volume ${v.volumeId} is being created`, m));
+    p.waits.push(recheck('VolumeCreating', `${m}'s volume ${v.volumeId} is being created`, m));
     return;
   }
   const a = liveAttachment(v);
   if (!a) return attach(p, slot, v);
   if (a.state === 'attaching' || a.state === 'detaching') {
     p.waits.push(
-      wait(
+      recheck(
         a.state === 'attaching' ? 'VolumeAttaching' : 'VolumeDetaching',
         `${m}'s volume ${v.volumeId} is ${a.state} (${a.instanceId})`,
         m,

@@ -8,15 +8,7 @@ import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster } from '../../model/observed.js';
 import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
 import type { Hold } from '../types.js';
-import { TOPOLOGY_RECHECK_MS } from './names.js';
-
-const wait = (reason: string, message: string, member?: string): Hold => ({
-  kind: 'wait',
-  reason,
-  message,
-  ...(member !== undefined ? { member } : {}),
-  requeueAfterMs: TOPOLOGY_RECHECK_MS,
-});
+import { recheck } from './names.js';
 
 function running(observed: Pick<ObservedCluster, 'tasks'>, service: string): ObservedCluster['tasks'] {
   return observed.tasks.filter(
@@ -36,7 +28,7 @@ export function planReadiness(
     );
     if (running(observed, member).length === 0)
       holds.push(
-        wait(
+        recheck(
           'MemberNotRunning',
           `${member} has no running task yet${tasks[0] ? ` (${tasks[0].lastStatus})` : ''}`,
           member,
@@ -46,18 +38,18 @@ export function planReadiness(
   const secondaries = secondaryServiceName(desired.metadata.name);
   const want = desired.spec.secondaries.count;
   const have = running(observed, secondaries).length;
-  if (have < want) holds.push(wait('SecondariesNotRunning', `${have} of ${want} secondaries are running`));
+  if (have < want) holds.push(recheck('SecondariesNotRunning', `${have} of ${want} secondaries are running`));
   if (!opts.neo4jObserved || holds.length > 0) return holds;
 
   const neo4j = observed.neo4j;
-  if (!neo4j) return [wait('MembersUnreachable', 'no member answered over Bolt in this pass')];
+  if (!neo4j) return [recheck('MembersUnreachable', 'no member answered over Bolt in this pass')];
   if ((neo4j.unreachable ?? []).length > 0)
     holds.push(
-      wait('MembersUnreachable', `not answering over Bolt: ${(neo4j.unreachable ?? []).join(', ')}`),
+      recheck('MembersUnreachable', `not answering over Bolt: ${(neo4j.unreachable ?? []).join(', ')}`),
     );
   if (neo4j.databases === 0 || neo4j.databasesWithLeader < neo4j.databases)
     holds.push(
-      wait(
+      recheck(
         'DatabaseWithoutLeader',
         `${neo4j.databasesWithLeader} of ${neo4j.databases} databases have a leader`,
       ),

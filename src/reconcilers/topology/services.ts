@@ -14,13 +14,7 @@ import type { ObservedCluster, ObservedService } from '../../model/observed.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
 import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
 import type { Action, Hold, Step } from '../types.js';
-import {
-  POOL_ATTRIBUTE,
-  POOL_SECONDARIES,
-  TOPOLOGY_RECHECK_MS,
-  memberAttribute,
-  memberVolume,
-} from './names.js';
+import { POOL_ATTRIBUTE, POOL_SECONDARIES, recheck, memberAttribute, memberVolume } from './names.js';
 import { placedMembers } from './placement.js';
 import { desiredTaskDefinitions, sameContent } from './task-definitions.js';
 
@@ -93,14 +87,6 @@ interface Plan {
   holds: Hold[];
 }
 
-const pending = (message: string, member?: string): Hold => ({
-  kind: 'wait',
-  reason: 'TaskDefinitionPending',
-  message,
-  ...(member !== undefined ? { member } : {}),
-  requeueAfterMs: TOPOLOGY_RECHECK_MS,
-});
-
 function subnetsOf(p: Plan, asg: string | undefined): string[] {
   return [...((asg !== undefined ? p.topo.asgs[asg]?.subnetIds : undefined) ?? [])].sort();
 }
@@ -109,7 +95,9 @@ function primaryService(p: Plan, m: string, zone: string): void {
   const v = memberVolume(p.observed, m, zone);
   const arn = p.currentArn(m);
   if (!v || !arn) {
-    p.holds.push(pending(`${m}'s service waits for its volume and task definition`, m));
+    p.holds.push(
+      recheck('TaskDefinitionPending', `${m}'s service waits for its volume and task definition`, m),
+    );
     return;
   }
   const service = p.observed.services[m] ?? p.topo.services?.[m];
@@ -139,13 +127,7 @@ function primaryService(p: Plan, m: string, zone: string): void {
     return;
   }
   if (service.status === 'DRAINING') {
-    p.holds.push({
-      kind: 'wait',
-      reason: 'ServiceDraining',
-      message: `${m}'s service is DRAINING`,
-      member: m,
-      requeueAfterMs: TOPOLOGY_RECHECK_MS,
-    });
+    p.holds.push(recheck('ServiceDraining', `${m}'s service is DRAINING`, m));
     return;
   }
   const changes = diff(service, want);
@@ -177,7 +159,7 @@ function secondariesService(p: Plan): void {
   if (count === 0 && current?.status !== 'ACTIVE') return;
   const arn = p.currentArn(sec) ?? (count === 0 ? current?.taskDefinition : undefined);
   if (!arn) {
-    p.holds.push(pending(`${sec} waits for its task definition`));
+    p.holds.push(recheck('TaskDefinitionPending', `${sec} waits for its task definition`));
     return;
   }
   const want: ServiceSettings = {

@@ -14,7 +14,7 @@ import { formatNeo4jMemory, parseMemoryMiB } from '../../model/quantities.js';
 import { parseVersion } from '../../model/version.js';
 import { logGroupName } from '../log-group/plan.js';
 import type { Action, Hold, Step } from '../types.js';
-import { TOPOLOGY_RECHECK_MS, bindPath, executionRoleArn, memberVolume, secondaryFamily } from './names.js';
+import { recheck, bindPath, executionRoleArn, memberVolume, secondaryFamily } from './names.js';
 
 export const CONTAINER = 'neo4j';
 export const PORTS = [7687, 7474, 6000, 7000, 7688] as const;
@@ -233,13 +233,9 @@ export function planTaskDefinitions(
   const want = desiredTaskDefinitions(desired, observed);
   for (const slot of primaryPlacement(desired))
     if (!want.has(slot.member))
-      waits.push({
-        kind: 'wait',
-        reason: 'VolumeMissing',
-        message: `${slot.member}'s task definition waits for its volume id`,
-        member: slot.member,
-        requeueAfterMs: TOPOLOGY_RECHECK_MS,
-      });
+      waits.push(
+        recheck('VolumeMissing', `${slot.member}'s task definition waits for its volume id`, slot.member),
+      );
   for (const [family, def] of want) {
     const current = observed.topology.taskDefinitions[family];
     if (current && sameContent(current.content, def)) continue;

@@ -10,7 +10,7 @@ import type { ObservedCluster } from '../../model/observed.js';
 import { TAGS } from '../../model/observed.js';
 import { primaryPlacement } from '../../model/placement.js';
 import type { Action, Step } from '../types.js';
-import { TOPOLOGY_RECHECK_MS, volumesOf, volumeTags } from './names.js';
+import { recheck, volumesOf, volumeTags } from './names.js';
 
 export interface CreateVolume extends Action {
   type: 'CreateVolume';
@@ -75,13 +75,13 @@ function resize(spec: VolumeSpec, member: string, v: Volume): Step<VolumeAction>
     grow.throughput = spec.throughput;
   const growing = Object.keys(grow).length > 0;
   if (growing && ['modifying', 'optimizing'].includes(v.modificationState ?? ''))
-    steps.push({
-      kind: 'wait',
-      reason: 'VolumeModifying',
-      message: `${member}'s volume ${v.volumeId} is still ${v.modificationState} from an earlier change; growing it again after that`,
-      member,
-      requeueAfterMs: TOPOLOGY_RECHECK_MS,
-    });
+    steps.push(
+      recheck(
+        'VolumeModifying',
+        `${member}'s volume ${v.volumeId} is still ${v.modificationState} from an earlier change; growing it again after that`,
+        member,
+      ),
+    );
   else if (growing)
     steps.push({
       kind: 'act',
