@@ -29,7 +29,7 @@ import type {
   ObservedTask,
   ObservedVolume,
 } from '../model/observed.js';
-import { TAGS } from '../model/observed.js';
+import { emptyObservedCluster, TAGS } from '../model/observed.js';
 
 export const BATCH = { describeServices: 10, describeTasks: 100, describeContainerInstances: 100 } as const;
 
@@ -68,17 +68,7 @@ export async function observeClusters(
 ): Promise<Map<string, ObservedCluster>> {
   const opt = signal ? { abortSignal: signal } : {};
   const out = new Map<string, ObservedCluster>();
-  for (const t of targets)
-    out.set(t.name, {
-      name: t.name,
-      observedAt: now,
-      ecsClusterFound: true,
-      services: {},
-      tasks: [],
-      containerInstances: {},
-      volumes: [],
-      logGroup: null,
-    });
+  for (const t of targets) out.set(t.name, emptyObservedCluster(t.name, now));
 
   const byEcs = new Map<string, ObserveTarget[]>();
   for (const t of targets) byEcs.set(t.ecsCluster, [...(byEcs.get(t.ecsCluster) ?? []), t]);

@@ -19,6 +19,7 @@ import type { ObserveTarget } from '../aws/observe.js';
 import type { ReconcileError } from '../model/errors.js';
 import { RetryableError, WaitError, classifyError } from '../model/errors.js';
 import type { ObservedCluster } from '../model/observed.js';
+import { emptyObservedCluster } from '../model/observed.js';
 import type { MemberStatus } from '../model/status.js';
 import { memberServices, memberStatuses, membersUp } from '../reconcilers/members.js';
 import { logGroupName } from '../reconcilers/log-group/plan.js';
@@ -109,17 +110,6 @@ export interface StopReport {
 type PartialPass = Omit<PassResult, 'startedAt' | 'durationMs' | 'awsCalls'>;
 
 const NOTHING_DONE = { actions: [], drift: 0, holds: [], statusWritten: false };
-
-const emptyObserved = (name: string, now: number): ObservedCluster => ({
-  name,
-  observedAt: now,
-  ecsClusterFound: true,
-  services: {},
-  tasks: [],
-  containerInstances: {},
-  volumes: [],
-  logGroup: null,
-});
 
 export class Controller {
   readonly desired = new DesiredState();
@@ -621,7 +611,7 @@ export class Controller {
     signal: AbortSignal,
     setObservation: (o: NonNullable<PassResult['observation']>) => void,
   ): Promise<ObservedCluster> {
-    if (!this.batcher) return emptyObserved(desired.name, this.o.clock.now());
+    if (!this.batcher) return emptyObservedCluster(desired.name, this.o.clock.now());
     const target: ObserveTarget = {
       name: desired.name,
       ecsCluster: desired.cluster.spec.ecs.cluster,

@@ -161,6 +161,20 @@ export interface ObservedCluster {
   topology?: ObservedTopology;
 }
 
+/** A cluster as a pass sees it before anything is read: nothing found yet. */
+export function emptyObservedCluster(name: string, now: number): ObservedCluster {
+  return {
+    name,
+    observedAt: now,
+    ecsClusterFound: true,
+    services: {},
+    tasks: [],
+    containerInstances: {},
+    volumes: [],
+    logGroup: null,
+  };
+}
+
 /** Tags the operator puts on what it creates, and reads to find what it owns. */
 export const TAGS = {
   cluster: 'neo4j-ecs:cluster',

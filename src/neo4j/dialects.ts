@@ -9,7 +9,7 @@
  */
 import type { MemberConnection, Row } from './connection.js';
 import { ProbeError } from './errors.js';
-import type { DatabaseRole } from './types.js';
+import type { DatabaseRole, ServerView } from './types.js';
 
 export type Dialect = '5.x' | '4.4';
 
@@ -26,17 +26,8 @@ export interface DatabaseRow {
   databaseId: string | null;
 }
 
-export interface ServerRow {
-  serverId: string;
-  name: string;
-  address: string | null;
-  state: string;
-  health: string;
-  hosting: string[];
-  requestedHosting: string[];
-  modeConstraint: string | null;
-  version: string | null;
-}
+/** A SHOW SERVERS row, as the ClusterView reports it. */
+export type ServerRow = ServerView;
 
 export interface MemberFacts {
   version: string;

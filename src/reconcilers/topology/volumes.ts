@@ -5,6 +5,7 @@
  * (a member the spec no longer has) are reported with a Warning hold and left alone, unless retention
  * is Delete and the orphan is detached (then DeleteVolume).
  */
+import type { VolumeRequest } from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster } from '../../model/observed.js';
 import { TAGS } from '../../model/observed.js';
@@ -12,18 +13,10 @@ import { primaryPlacement } from '../../model/placement.js';
 import type { Action, Step } from '../types.js';
 import { recheck, volumesOf, volumeTags } from './names.js';
 
-export interface CreateVolume extends Action {
+/** CreateVolume carries exactly what its executor sends (VolumeRequest), plus the member it is for. */
+export interface CreateVolume extends Action, VolumeRequest {
   type: 'CreateVolume';
   member: string;
-  zone: string;
-  sizeGiB: number;
-  volumeType: string;
-  iops?: number;
-  throughput?: number;
-  encrypted: boolean;
-  kmsKeyId?: string;
-  snapshotId?: string;
-  tags: Record<string, string>;
 }
 
 export interface ModifyVolume extends Action {
