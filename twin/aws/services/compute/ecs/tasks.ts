@@ -103,6 +103,20 @@ export function readPlacement(r: Reader): {
   return { constraints, strategies };
 }
 
+/** The fields every world-log event about a task carries. */
+function taskLogFields(t: Task): Record<string, unknown> {
+  return {
+    taskArn: t.arn,
+    group: t.group,
+    service: t.serviceArn ?? null,
+    deploymentId: t.deploymentId ?? null,
+    taskDefinitionArn: t.taskDefinitionArn,
+    instanceId: t.ec2InstanceId,
+    az: t.az,
+    address: t.address,
+  };
+}
+
 export class Tasks {
   readonly placement: Placement;
 
@@ -151,18 +165,11 @@ export class Tasks {
     t.lastStatus = to;
     t.version += 1;
     this.sim.log('ecs.task.state', {
-      taskArn: t.arn,
+      ...taskLogFields(t),
       from,
       to,
       desiredStatus: t.desiredStatus,
-      group: t.group,
-      service: t.serviceArn ?? null,
-      deploymentId: t.deploymentId ?? null,
-      taskDefinitionArn: t.taskDefinitionArn,
       containerInstanceArn: t.containerInstanceArn,
-      instanceId: t.ec2InstanceId,
-      az: t.az,
-      address: t.address,
       stopCode: t.stopCode ?? null,
       stoppedReason: t.stoppedReason ?? null,
     });
@@ -326,14 +333,7 @@ export class Tasks {
     this.setStatus(t, 'RUNNING');
     const info = this.runtimeInfo(t, td, secrets);
     this.sim.log('ecs.task.started', {
-      taskArn: t.arn,
-      group: t.group,
-      service: t.serviceArn ?? null,
-      deploymentId: t.deploymentId ?? null,
-      taskDefinitionArn: t.taskDefinitionArn,
-      instanceId: t.ec2InstanceId,
-      az: t.az,
-      address: t.address,
+      ...taskLogFields(t),
       volumes: info.attachedVolumes.map((v) => ({
         volumeId: v.volumeId,
         device: v.device,
