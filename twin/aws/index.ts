@@ -105,7 +105,9 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
     new VirtualClock({ timeScale: opts.timeScale ?? 1, ...(saved ? { start: saved.savedAt } : {}) });
   const rng = new Rng(seed);
   const world = new WorldLog(() => clock.now());
-  const loopback = new LoopbackAllocator();
+  // A base per process, so twins in concurrent test processes do not collide on 127.x.y.z:7687;
+  // within a run the addresses still follow from the seed and the order of tasks.
+  const loopback = new LoopbackAllocator(((process.pid % 230) + 16) * 65536 + 256 + 1);
 
   const dataRng = derivedRng(seed, 1);
   const secrets = createSecretsManager({ rng: dataRng, clock, region, accountId });
