@@ -138,6 +138,21 @@ export interface ObservedTopology {
   taskDefinitions: Record<string, ObservedTaskDefinition | null>;
   /** Services the base observation does not cover (the secondaries' service once count is 0). */
   services?: Record<string, ObservedService>;
+  /**
+   * EC2 state (`available`, `impaired`, `unavailable`, ...) of the primaries' AZs that have no ACTIVE
+   * container instance with a connected agent; read only then (DescribeAvailabilityZones).
+   */
+  zoneStates?: Record<string, string>;
+  /** The member services' Cloud Map registry and security groups (src/aws/network.ts); absent when missing. */
+  network?: ObservedNetwork;
+}
+
+/** What the members' services attach: looked up in the world by convention (docs/topology.md, Discovery). */
+export interface ObservedNetwork {
+  /** ARN of the Cloud Map service `metadata.name` in the private DNS namespace `spec.discovery.namespace`. */
+  registryArn?: string;
+  /** Security groups tagged `neo4j-ecs:cluster` = the cluster name, sorted. */
+  securityGroupIds: string[];
 }
 
 export interface ObservedCluster {

@@ -7,7 +7,12 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { describeEcsInstances, describeModifications, observeTopology } from '../../aws/observe-topology.js';
+import {
+  describeEcsInstances,
+  describeModifications,
+  describeZoneStates,
+  observeTopology,
+} from '../../aws/observe-topology.js';
 import * as exec from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
@@ -17,7 +22,7 @@ import type {
   ObservedTaskDefinition,
   ObservedTopology,
 } from '../../model/observed.js';
-import { secondaryServiceName } from '../../model/placement.js';
+import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
 import { enableServer } from '../../neo4j/admin.js';
 import { MemberConnection } from '../../neo4j/connection.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
@@ -147,6 +152,14 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         ctx.signal,
       );
       remember(topology.taskDefinitions);
+      // A primaries' AZ without a connected container instance: lost, or capacity still coming? Ask EC2.
+      const dark = [...new Set(primaryPlacement(cluster).map((slot) => slot.zone))].filter(
+        (z) =>
+          !topology.instances.some(
+            (i) => i.availabilityZone === z && i.status === 'ACTIVE' && i.agentConnected,
+          ),
+      );
+      if (dark.length > 0) topology.zoneStates = await describeZoneStates(deps.ec2, dark, ctx.signal);
       const observed: ObservedCluster = { ...ctx.observed, topology };
       const neo4j = await observeMembers(deps, cluster, observed);
       if (neo4j) observed.neo4j = neo4j;
