@@ -19,6 +19,11 @@ export interface ObservedService {
   deploymentConfiguration?: { minimumHealthyPercent?: number; maximumPercent?: number };
   /** Task definition of the PRIMARY (newest) deployment, and whether a rollout is in progress. */
   rolloutState?: string;
+  /** Registry ARNs of the service's `serviceRegistries` (Cloud Map services). */
+  serviceRegistries?: string[];
+  /** awsvpc security groups and subnets of the service's network configuration. */
+  securityGroups?: string[];
+  subnets?: string[];
 }
 
 export interface ObservedTask {
@@ -86,6 +91,8 @@ export interface ObservedNeo4j {
   servers?: ObservedNeo4jServer[];
   /** Members that could not be reached (addresses), a fact, not an error. */
   unreachable?: string[];
+  /** A member refused the credentials (the password may have been rotated). */
+  authFailed?: boolean;
 }
 
 /** An Auto Scaling group the spec names (spec.capacity). */

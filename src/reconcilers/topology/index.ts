@@ -7,6 +7,8 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { NetworkLookup } from '../../aws/network.js';
 import {
   describeEcsInstances,
   describeModifications,
@@ -55,6 +57,8 @@ export interface TopologyDeps {
   ecs: ECSClient;
   ec2: EC2Client;
   autoscaling: AutoScalingClient;
+  /** Cloud Map, to find the members' discovery service; without it no member service is created. */
+  servicediscovery?: ServiceDiscoveryClient;
   /** Reads the credentials secret for the Bolt observation; without it Neo4j is not observed. */
   secrets?: SecretReader;
   /** Called with the password once read, so events and logs redact it. */
@@ -78,10 +82,22 @@ async function observeMembers(
     .map((t) => t.address as string)
     .sort();
   if (addresses.length === 0) return undefined;
+  const arn = cluster.spec.credentials.secretArn;
   try {
-    const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
+    let creds = await credentialsFromSecret(deps.secrets, arn);
     deps.onSecret?.(creds.password);
-    return await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+    let seen = await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+    if (seen.authFailed && deps.secrets.invalidate) {
+      // The cached password may have been rotated: read the secret again at once, and retry if it changed.
+      deps.secrets.invalidate(arn);
+      const fresh = await credentialsFromSecret(deps.secrets, arn);
+      if (fresh.user !== creds.user || fresh.password !== creds.password) {
+        creds = fresh;
+        deps.onSecret?.(creds.password);
+        seen = await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+      }
+    }
+    return seen;
   } catch {
     // Unreachable members and an unreadable secret are facts of this pass: no Neo4j view.
     return undefined;
@@ -93,6 +109,10 @@ const TD_CACHE_MAX = 2000;
 
 export function topologyReconciler(deps: TopologyDeps): Reconciler {
   const tdCache = new Map<string, unknown>();
+  /** The members' Cloud Map service and security groups, cached (immutable references; src/aws/network.ts). */
+  const network = deps.servicediscovery
+    ? new NetworkLookup({ ec2: deps.ec2, servicediscovery: deps.servicediscovery })
+    : undefined;
   /** Container-instance reads shared by the clusters observed at one instant (a pass group). */
   const sharedInstances = new Map<string, Promise<ObservedEcsInstance[]>>();
   const instancesAt = (
@@ -152,6 +172,14 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         ctx.signal,
       );
       remember(topology.taskDefinitions);
+      const namespace = cluster.spec.discovery.namespace;
+      if (network)
+        topology.network = await network.lookup(
+          cluster.metadata.name,
+          namespace,
+          ctx.clock.now(),
+          ctx.signal,
+        );
       // A primaries' AZ without a connected container instance: lost, or capacity still coming? Ask EC2.
       const dark = [...new Set(primaryPlacement(cluster).map((slot) => slot.zone))].filter(
         (z) =>
@@ -204,9 +232,15 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
       result = mergeResults(
         result,
         await runPlan(ctx, planServices(cluster, observed), async (a) => {
-          if (a.type === 'CreateService')
-            await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
-          else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
+          try {
+            if (a.type === 'CreateService')
+              await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
+            else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
+          } catch (e) {
+            // The registry or a security group may be gone: look them up again next pass.
+            network?.invalidate(cluster.metadata.name, namespace);
+            throw e;
+          }
         }),
       );
       for (const message of terminatingWaitNotices(cluster, observed))
