@@ -177,13 +177,129 @@ async function waitForOperation(
   const end = Date.now() + timeoutMs;
   for (;;) {
     const op = (await sd.send(new GetOperationCommand({ OperationId: operationId }))).Operation;
-    if (op?.Status === 'SUCCESS') return (op.Targets ?? {}) as Record<string, string>;
+    if (op?.Status === 'SUCCESS') return op.Targets ?? {};
     if (op?.Status === 'FAIL')
       throw new BootstrapError(`cannot create ${what}: ${op.ErrorCode ?? 'FAIL'}: ${op.ErrorMessage ?? ''}`);
     if (Date.now() > end)
       throw new BootstrapError(`${what} was not created within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(100);
   }
+}
+
+type Make = (
+  id: string,
+  what: string,
+  exists: readonly string[],
+  create: () => Promise<unknown>,
+) => Promise<void>;
+
+/** The Cloud Map namespace `spec.discovery.namespace` in `vpc` and the service `metadata.name` in it. */
+async function ensureDiscovery(
+  sd: ServiceDiscoveryClient,
+  cluster: Neo4jCluster,
+  vpc: string,
+  make: Make,
+  created: string[],
+  timeoutMs: number,
+): Promise<{ namespaceId: string; discoveryServiceArn: string }> {
+  const name = cluster.metadata.name;
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+  const ns = cluster.spec.discovery.namespace;
+  let namespaceId = await findNamespaceId(sd, ns);
+  if (namespaceId === undefined) {
+    let operationId: string | undefined;
+    await ensure(`Cloud Map namespace ${ns}`, [], async () => {
+      const out = await sd.send(
+        new CreatePrivateDnsNamespaceCommand({
+          Name: ns,
+          Vpc: vpc,
+          // The same request id makes a retried creation answer the same operation.
+          CreatorRequestId: `neo4j-ecs-${ns}-${vpc}`,
+          Description: `Neo4j discovery (<cluster>.${ns}:6000)`,
+          Tags: [{ Key: TAGS.managedBy, Value: MANAGED_BY }],
+        }),
+      );
+      operationId = out.OperationId;
+    });
+    // CreatePrivateDnsNamespace is asynchronous: its operation names the namespace once it succeeded.
+    const targets =
+      operationId !== undefined
+        ? await waitForOperation(sd, operationId, `Cloud Map namespace ${ns}`, timeoutMs)
+        : {};
+    namespaceId = targets['NAMESPACE'] ?? (await findNamespaceId(sd, ns));
+    if (namespaceId === undefined)
+      throw new BootstrapError(`Cloud Map namespace ${ns} was not found after its creation`);
+    created.push(`cloud-map-namespace:${ns}`);
+  }
+  let discoveryServiceArn = await findServiceArn(sd, namespaceId, name);
+  if (discoveryServiceArn === undefined) {
+    const nsId = namespaceId;
+    await make(
+      `cloud-map-service:${name}`,
+      `Cloud Map service ${name}`,
+      ['ServiceAlreadyExists'],
+      async () => {
+        const out = await sd.send(
+          new CreateDiscoveryServiceCommand({
+            Name: name,
+            NamespaceId: nsId,
+            Description: `members of Neo4j cluster ${name}`,
+            DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 10 }] },
+            HealthCheckCustomConfig: { FailureThreshold: 1 },
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        );
+        discoveryServiceArn = out.Service?.Arn;
+      },
+    );
+    discoveryServiceArn ??= await findServiceArn(sd, namespaceId, name);
+    if (discoveryServiceArn === undefined) throw new BootstrapError(`Cloud Map service ${name} has no ARN`);
+  }
+
+  return { namespaceId, discoveryServiceArn };
+}
+
+/** The members' security group, tagged `neo4j-ecs:cluster`, with ingress on MEMBER_PORTS from itself. */
+async function ensureMemberGroup(ec2: EC2Client, name: string, vpc: string, make: Make): Promise<string> {
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+  let securityGroupId = (await findSecurityGroups(ec2, name))[0];
+  if (securityGroupId === undefined) {
+    const groupName = `${name}-members`;
+    await make(`security-group:${groupName}`, `security group ${groupName}`, [], async () => {
+      const out = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: groupName,
+          Description: `Neo4j members of ${name}`,
+          VpcId: vpc,
+          TagSpecifications: [
+            {
+              ResourceType: 'security-group',
+              Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+            },
+          ],
+        }),
+      );
+      securityGroupId = out.GroupId;
+    });
+    if (securityGroupId === undefined) throw new BootstrapError(`security group ${groupName} has no id`);
+  }
+  const groupId = securityGroupId;
+  // Members reach each other on these ports; a rule already there is kept.
+  await ensure(`ingress of security group ${groupId}`, ['InvalidPermission.Duplicate'], () =>
+    ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: MEMBER_PORTS.map((port) => ({
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+          UserIdGroupPairs: [{ GroupId: groupId, Description: 'between members' }],
+        })),
+      }),
+    ),
+  );
+
+  return groupId;
 }
 
 /** Creates (or finds) everything the operator expects to exist for `cluster`. */
@@ -323,100 +439,15 @@ export async function bootstrapInfrastructure(
   if (secretArn === undefined) throw new BootstrapError(`secret ${secretName} has no ARN`);
 
   if (vpc === undefined) throw new BootstrapError('the subnets of the Auto Scaling groups name no VPC');
-  const sd = clients.servicediscovery;
-  const ns = cluster.spec.discovery.namespace;
-  let namespaceId = await findNamespaceId(sd, ns);
-  if (namespaceId === undefined) {
-    let operationId: string | undefined;
-    await ensure(`Cloud Map namespace ${ns}`, [], async () => {
-      const out = await sd.send(
-        new CreatePrivateDnsNamespaceCommand({
-          Name: ns,
-          Vpc: vpc,
-          // The same request id makes a retried creation answer the same operation.
-          CreatorRequestId: `neo4j-ecs-${ns}-${vpc}`,
-          Description: `Neo4j discovery (<cluster>.${ns}:6000)`,
-          Tags: [{ Key: TAGS.managedBy, Value: MANAGED_BY }],
-        }),
-      );
-      operationId = out.OperationId;
-    });
-    // CreatePrivateDnsNamespace is asynchronous: its operation names the namespace once it succeeded.
-    const targets =
-      operationId !== undefined
-        ? await waitForOperation(
-            sd,
-            operationId,
-            `Cloud Map namespace ${ns}`,
-            opts.namespaceTimeoutMs ?? 60_000,
-          )
-        : {};
-    namespaceId = targets['NAMESPACE'] ?? (await findNamespaceId(sd, ns));
-    if (namespaceId === undefined)
-      throw new BootstrapError(`Cloud Map namespace ${ns} was not found after its creation`);
-    created.push(`cloud-map-namespace:${ns}`);
-  }
-  let discoveryServiceArn = await findServiceArn(sd, namespaceId, name);
-  if (discoveryServiceArn === undefined) {
-    const nsId = namespaceId;
-    await make(
-      `cloud-map-service:${name}`,
-      `Cloud Map service ${name}`,
-      ['ServiceAlreadyExists'],
-      async () => {
-        const out = await sd.send(
-          new CreateDiscoveryServiceCommand({
-            Name: name,
-            NamespaceId: nsId,
-            Description: `members of Neo4j cluster ${name}`,
-            DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 10 }] },
-            HealthCheckCustomConfig: { FailureThreshold: 1 },
-            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-          }),
-        );
-        discoveryServiceArn = out.Service?.Arn;
-      },
-    );
-    discoveryServiceArn ??= await findServiceArn(sd, namespaceId, name);
-    if (discoveryServiceArn === undefined) throw new BootstrapError(`Cloud Map service ${name} has no ARN`);
-  }
-
-  let securityGroupId = (await findSecurityGroups(clients.ec2, name))[0];
-  if (securityGroupId === undefined) {
-    const groupName = `${name}-members`;
-    await make(`security-group:${groupName}`, `security group ${groupName}`, [], async () => {
-      const out = await clients.ec2.send(
-        new CreateSecurityGroupCommand({
-          GroupName: groupName,
-          Description: `Neo4j members of ${name}`,
-          VpcId: vpc,
-          TagSpecifications: [
-            {
-              ResourceType: 'security-group',
-              Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-            },
-          ],
-        }),
-      );
-      securityGroupId = out.GroupId;
-    });
-    if (securityGroupId === undefined) throw new BootstrapError(`security group ${groupName} has no id`);
-  }
-  const groupId = securityGroupId;
-  // Members reach each other on these ports; a rule already there is kept.
-  await ensure(`ingress of security group ${groupId}`, ['InvalidPermission.Duplicate'], () =>
-    clients.ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: groupId,
-        IpPermissions: MEMBER_PORTS.map((port) => ({
-          IpProtocol: 'tcp',
-          FromPort: port,
-          ToPort: port,
-          UserIdGroupPairs: [{ GroupId: groupId, Description: 'between members' }],
-        })),
-      }),
-    ),
+  const { namespaceId, discoveryServiceArn } = await ensureDiscovery(
+    clients.servicediscovery,
+    cluster,
+    vpc,
+    make,
+    created,
+    opts.namespaceTimeoutMs ?? 60_000,
   );
+  const securityGroupId = await ensureMemberGroup(clients.ec2, name, vpc, make);
 
   return {
     ecsCluster,
@@ -430,7 +461,7 @@ export async function bootstrapInfrastructure(
     secretArn,
     namespaceId,
     discoveryServiceArn,
-    securityGroupId: groupId,
+    securityGroupId,
     created,
   };
 }

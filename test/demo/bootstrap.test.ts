@@ -136,7 +136,7 @@ it('creates what the operator finds by convention: the Cloud Map namespace and s
   );
   expect(svcs.Services?.map((x) => [x.Name, x.Arn])).toEqual([['graph-larger', first.discoveryServiceArn]]);
   const svc = await c.servicediscovery.send(
-    new GetServiceCommand({ Id: first.discoveryServiceArn.split('/').pop() as string }),
+    new GetServiceCommand({ Id: first.discoveryServiceArn.split('/').pop() }),
   );
   expect(svc.Service?.DnsConfig).toMatchObject({
     RoutingPolicy: 'MULTIVALUE',
