@@ -22,14 +22,7 @@
  */
 
 export type ServiceName =
-  | 'ecs'
-  | 'autoscaling'
-  | 'ec2'
-  | 'monitoring'
-  | 'logs'
-  | 's3'
-  | 'secretsmanager'
-  | 'servicediscovery';
+  'ecs' | 'autoscaling' | 'ec2' | 'monitoring' | 'logs' | 's3' | 'secretsmanager' | 'servicediscovery';
 
 export type Protocol = 'awsJson1_1' | 'awsJson1_0' | 'awsQuery' | 'ec2Query' | 'restXml';
 

@@ -188,7 +188,11 @@ const dnsRecord = z.object({
   TTL: z.number().int().min(0).max(2147483647),
 });
 const createServiceSchema = z.object({
-  Name: z.string().regex(/^((?=^.{1,127}$)^([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*)$|^\.$/),
+  Name: z
+    .string()
+    .regex(
+      /^((?=^.{1,127}$)^([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*)$|^\.$/,
+    ),
   NamespaceId: resourceId.optional(),
   CreatorRequestId: requestId.optional(),
   Description: z.string().max(1024).optional(),
@@ -200,7 +204,9 @@ const createServiceSchema = z.object({
     })
     .optional(),
   HealthCheckConfig: z.object({}).passthrough().optional(),
-  HealthCheckCustomConfig: z.object({ FailureThreshold: z.number().int().min(1).max(10).optional() }).optional(),
+  HealthCheckCustomConfig: z
+    .object({ FailureThreshold: z.number().int().min(1).max(10).optional() })
+    .optional(),
   Tags: tags.optional(),
   Type: z.enum(['HTTP']).optional(),
 });
@@ -518,7 +524,14 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
     delayMs: number,
   ): Operation {
     const now = deps.clock.now();
-    const op: Operation = { id: operationId(), type, status: 'SUBMITTED', createdAt: now, updatedAt: now, targets };
+    const op: Operation = {
+      id: operationId(),
+      type,
+      status: 'SUBMITTED',
+      createdAt: now,
+      updatedAt: now,
+      targets,
+    };
     if (apply) {
       op.apply = apply;
       op.dueAt = now + delayMs;
@@ -532,7 +545,10 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
   }
 
   /** A pending operation of this type with this creator request id (DuplicateRequest), if any. */
-  function pendingDuplicate(type: OperationType, creatorRequestId: string | undefined): Operation | undefined {
+  function pendingDuplicate(
+    type: OperationType,
+    creatorRequestId: string | undefined,
+  ): Operation | undefined {
     if (creatorRequestId === undefined) return undefined;
     return state.operations.find(
       (o) =>
@@ -610,7 +626,12 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
       throw invalid('The NextToken is not valid.');
     return t['o'];
   };
-  const paged = <T>(items: readonly T[], token: string | undefined, size: number | undefined, scope: string) => {
+  const paged = <T>(
+    items: readonly T[],
+    token: string | undefined,
+    size: number | undefined,
+    scope: string,
+  ) => {
     const pg = page(items, offset(token, scope), size ?? 100);
     return {
       items: pg.items,
@@ -632,7 +653,9 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
         throw new DetailedAwsError('NamespaceAlreadyExists', `Namespace ${name} already exists.`, {
           details: {
             NamespaceId: existing.id,
-            ...(existing.creatorRequestId !== undefined ? { CreatorRequestId: existing.creatorRequestId } : {}),
+            ...(existing.creatorRequestId !== undefined
+              ? { CreatorRequestId: existing.creatorRequestId }
+              : {}),
           },
         });
       }
@@ -718,7 +741,9 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
       if (p.HealthCheckConfig)
         throw invalid('HealthCheckConfig (Route 53 health checks) is only for public DNS namespaces.');
       if (p.Type === 'HTTP')
-        throw invalid('Type HTTP is for services that are discoverable through the API only; not in the twin.');
+        throw invalid(
+          'Type HTTP is for services that are discoverable through the API only; not in the twin.',
+        );
       const dns = p.DnsConfig;
       if (!dns || dns.DnsRecords.length === 0)
         throw invalid('A service in a DNS namespace needs DnsConfig with at least one DNS record.');
@@ -739,7 +764,9 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
           details: {
             ServiceId: existing.id,
             ServiceArn: existing.arn,
-            ...(existing.creatorRequestId !== undefined ? { CreatorRequestId: existing.creatorRequestId } : {}),
+            ...(existing.creatorRequestId !== undefined
+              ? { CreatorRequestId: existing.creatorRequestId }
+              : {}),
           },
         });
       }
@@ -796,7 +823,10 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
       const p = parseInput(idSchema, input, STYLE);
       const svc = service(p.Id);
       if (instancesOf(svc.id).length > 0)
-        throw new AwsError('ResourceInUse', `Service ${svc.id} has registered instances; deregister them first.`);
+        throw new AwsError(
+          'ResourceInUse',
+          `Service ${svc.id} has registered instances; deregister them first.`,
+        );
       state.services = state.services.filter((s) => s.id !== svc.id);
       deps.world.append('servicediscovery.service.deleted', { serviceId: svc.id, name: svc.name });
       return {};
@@ -843,10 +873,15 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
       const p = parseInput(instanceRefSchema, input, STYLE);
       const svc = service(p.ServiceId);
       const inst = findInstance(svc.id, p.InstanceId);
-      if (!inst) throw new AwsError('InstanceNotFound', `Instance not found: ${p.InstanceId}`, { status: 404 });
+      if (!inst)
+        throw new AwsError('InstanceNotFound', `Instance not found: ${p.InstanceId}`, { status: 404 });
       return {
         ResourceOwner: deps.accountId,
-        Instance: { Id: inst.id, CreatorRequestId: inst.creatorRequestId, Attributes: { ...inst.attributes } },
+        Instance: {
+          Id: inst.id,
+          CreatorRequestId: inst.creatorRequestId,
+          Attributes: { ...inst.attributes },
+        },
       };
     },
 
@@ -881,7 +916,8 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
       const p = parseInput(customHealthSchema, input, STYLE);
       const svc = service(p.ServiceId);
       const inst = findInstance(svc.id, p.InstanceId);
-      if (!inst) throw new AwsError('InstanceNotFound', `Instance not found: ${p.InstanceId}`, { status: 404 });
+      if (!inst)
+        throw new AwsError('InstanceNotFound', `Instance not found: ${p.InstanceId}`, { status: 404 });
       if (!svc.customHealth)
         throw new AwsError(
           'CustomHealthNotFound',
@@ -894,7 +930,8 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
     DiscoverInstances(input: Wire): Wire {
       const p = parseInput(discoverSchema, input, STYLE);
       const ns = state.namespaces.find((n) => n.name === dnsName(p.NamespaceName));
-      if (!ns) throw new AwsError('NamespaceNotFound', `Namespace not found: ${p.NamespaceName}`, { status: 404 });
+      if (!ns)
+        throw new AwsError('NamespaceNotFound', `Namespace not found: ${p.NamespaceName}`, { status: 404 });
       const svc = state.services.find(
         (s) => s.namespaceId === ns.id && s.name.toLowerCase() === p.ServiceName.toLowerCase(),
       );
@@ -930,7 +967,8 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
     GetOperation(input: Wire): Wire {
       const p = parseInput(operationSchema, input, STYLE);
       const op = state.operations.find((o) => o.id === p.OperationId);
-      if (!op) throw new AwsError('OperationNotFound', `Operation not found: ${p.OperationId}`, { status: 404 });
+      if (!op)
+        throw new AwsError('OperationNotFound', `Operation not found: ${p.OperationId}`, { status: 404 });
       return { Operation: operationWire(op) };
     },
 
@@ -948,7 +986,9 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
             case 'TYPE':
               return passes(op.type, f.Values, f.Condition === 'IN' ? 'EQ' : f.Condition);
             default: {
-              const [from, to] = f.Values.map((v) => (/^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v)));
+              const [from, to] = f.Values.map((v) =>
+                /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v),
+              );
               return from !== undefined && to !== undefined && op.updatedAt >= from && op.updatedAt <= to;
             }
           }
@@ -1006,13 +1046,23 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
         health: initialHealth(svc, attributes),
         source,
       };
-      submit('REGISTER_INSTANCE', { NAMESPACE: svc.namespaceId, SERVICE: svc.id, INSTANCE: instanceId }, undefined, 0);
+      submit(
+        'REGISTER_INSTANCE',
+        { NAMESPACE: svc.namespaceId, SERVICE: svc.id, INSTANCE: instanceId },
+        undefined,
+        0,
+      );
       addInstance(inst);
     },
     deregister(registryArn, instanceId, reason) {
       const svc = serviceByArn(registryArn);
       if (!svc || !findInstance(svc.id, instanceId)) return;
-      submit('DEREGISTER_INSTANCE', { NAMESPACE: svc.namespaceId, SERVICE: svc.id, INSTANCE: instanceId }, undefined, 0);
+      submit(
+        'DEREGISTER_INSTANCE',
+        { NAMESPACE: svc.namespaceId, SERVICE: svc.id, INSTANCE: instanceId },
+        undefined,
+        0,
+      );
       removeInstance(svc.id, instanceId, reason);
     },
     setHealth(registryArn, instanceId, status) {

@@ -9,7 +9,15 @@ import { AwsError, type OperationHandler, type Wire } from '../../contract.js';
 import { ec2BadToken, ec2Invalid, ec2Reader, ec2UnknownFilter } from './errors.js';
 import type { Sim } from './sim.js';
 import type { SecurityGroup, SecurityGroupRule } from './state.js';
-import { compact, ec2TagSet, matchesFilters, paginate, readFilters, readTagSpecs, tagFilterValues } from './util.js';
+import {
+  compact,
+  ec2TagSet,
+  matchesFilters,
+  paginate,
+  readFilters,
+  readTagSpecs,
+  tagFilterValues,
+} from './util.js';
 import type { Reader } from './util.js';
 
 const notFound = (id: string): AwsError =>
@@ -38,7 +46,9 @@ export class SecurityGroups {
   ensureDefaults(): void {
     const s = this.sim.state;
     for (const vpc of s.vpcs.values()) {
-      const has = [...s.securityGroups.values()].some((g) => g.vpcId === vpc.vpcId && g.groupName === 'default');
+      const has = [...s.securityGroups.values()].some(
+        (g) => g.vpcId === vpc.vpcId && g.groupName === 'default',
+      );
       if (has) continue;
       const groupId = this.sim.ec2Id('sg');
       s.securityGroups.set(groupId, {
@@ -61,7 +71,9 @@ export class SecurityGroups {
 
   /** The `default` group of a VPC. */
   defaultOf(vpcId: string): SecurityGroup | undefined {
-    return [...this.sim.state.securityGroups.values()].find((g) => g.vpcId === vpcId && g.groupName === 'default');
+    return [...this.sim.state.securityGroups.values()].find(
+      (g) => g.vpcId === vpcId && g.groupName === 'default',
+    );
   }
 
   private wire(g: SecurityGroup): Wire {
@@ -87,15 +99,28 @@ export class SecurityGroups {
 
   private readRule(p: Reader, flat = false): SecurityGroupRule {
     const raw = (p.str('IpProtocol') ?? '-1').toLowerCase();
-    const names: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', '6': 'tcp', '17': 'udp', '1': 'icmp' };
+    const names: Record<string, string> = {
+      tcp: 'tcp',
+      udp: 'udp',
+      icmp: 'icmp',
+      '6': 'tcp',
+      '17': 'udp',
+      '1': 'icmp',
+    };
     const ipProtocol = raw === '-1' || raw === 'all' ? '-1' : names[raw];
-    if (ipProtocol === undefined) throw ec2Invalid(`Invalid value '${raw}' for IP protocol. Unknown protocol.`);
+    if (ipProtocol === undefined)
+      throw ec2Invalid(`Invalid value '${raw}' for IP protocol. Unknown protocol.`);
     const fromPort = p.int('FromPort', { min: -1, max: 65535 });
     const toPort = p.int('ToPort', { min: -1, max: 65535 });
     if (ipProtocol !== '-1' && ipProtocol !== 'icmp' && (fromPort === undefined || toPort === undefined))
-      throw new AwsError('InvalidParameterValue', 'Invalid value for portRange. Must specify both from and to ports with TCP/UDP.');
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Invalid value for portRange. Must specify both from and to ports with TCP/UDP.',
+      );
     if (fromPort !== undefined && toPort !== undefined && fromPort > toPort && ipProtocol !== 'icmp')
-      throw ec2Invalid(`Invalid value for portRange. The from port (${fromPort}) must not be greater than the to port (${toPort}).`);
+      throw ec2Invalid(
+        `Invalid value for portRange. The from port (${fromPort}) must not be greater than the to port (${toPort}).`,
+      );
     const cidrs = flat
       ? p.has('CidrIp')
         ? [p.reqStr('CidrIp')]
@@ -103,7 +128,12 @@ export class SecurityGroups {
       : p.objList('IpRanges').map((x) => x.reqStr('CidrIp'));
     for (const c of cidrs)
       if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c)) throw ec2Invalid(`CIDR block ${c} is malformed`);
-    const groups = flat ? [] : p.objList('Groups').concat(p.objList('UserIdGroupPairs')).map((x) => x.reqStr('GroupId'));
+    const groups = flat
+      ? []
+      : p
+          .objList('Groups')
+          .concat(p.objList('UserIdGroupPairs'))
+          .map((x) => x.reqStr('GroupId'));
     for (const g of groups) this.get(g);
     return {
       ipProtocol,
@@ -135,10 +165,15 @@ export class SecurityGroups {
       const vpcId = r.str('VpcId') ?? [...this.sim.state.vpcs.values()].find((v) => v.isDefault)?.vpcId ?? '';
       if (!this.sim.state.vpcs.has(vpcId))
         throw new AwsError('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`);
-      if (name === 'default') throw ec2Invalid("Cannot use reserved security group name: default");
-      const dup = [...this.sim.state.securityGroups.values()].some((g) => g.vpcId === vpcId && g.groupName === name);
+      if (name === 'default') throw ec2Invalid('Cannot use reserved security group name: default');
+      const dup = [...this.sim.state.securityGroups.values()].some(
+        (g) => g.vpcId === vpcId && g.groupName === name,
+      );
       if (dup)
-        throw new AwsError('InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`);
+        throw new AwsError(
+          'InvalidGroup.Duplicate',
+          `The security group '${name}' already exists for VPC '${vpcId}'`,
+        );
       const groupId = this.sim.ec2Id('sg');
       const g: SecurityGroup = {
         groupId,
@@ -168,7 +203,10 @@ export class SecurityGroups {
       const all = [...this.sim.state.securityGroups.values()];
       for (const n of names)
         if (!all.some((g) => g.groupName === n))
-          throw new AwsError('InvalidGroup.NotFound', `The security group '${n}' does not exist in default VPC`);
+          throw new AwsError(
+            'InvalidGroup.NotFound',
+            `The security group '${n}' does not exist in default VPC`,
+          );
       const list = all.filter(
         (g) =>
           (!ids.length || ids.includes(g.groupId)) &&
@@ -223,22 +261,28 @@ export class SecurityGroups {
           existing.groups.push(...rule.groups);
         } else g.ingress.push(rule);
       }
-      this.sim.log('ec2.securityGroup', { groupId: g.groupId, event: 'ingress-authorized', rules: rules.length });
+      this.sim.log('ec2.securityGroup', {
+        groupId: g.groupId,
+        event: 'ingress-authorized',
+        rules: rules.length,
+      });
       return {
         return: true,
         securityGroupRuleSet: rules.flatMap((rule) =>
-          [...rule.cidrs.map((c) => ({ cidrIpv4: c })), ...rule.groups.map((x) => ({ referencedGroupInfo: { groupId: x } }))].map(
-            (peer) =>
-              compact({
-                securityGroupRuleId: this.sim.ec2Id('sgr'),
-                groupId: g.groupId,
-                groupOwnerId: this.sim.accountId,
-                isEgress: false,
-                ipProtocol: rule.ipProtocol,
-                fromPort: rule.fromPort ?? -1,
-                toPort: rule.toPort ?? -1,
-                ...peer,
-              }),
+          [
+            ...rule.cidrs.map((c) => ({ cidrIpv4: c })),
+            ...rule.groups.map((x) => ({ referencedGroupInfo: { groupId: x } })),
+          ].map((peer) =>
+            compact({
+              securityGroupRuleId: this.sim.ec2Id('sgr'),
+              groupId: g.groupId,
+              groupOwnerId: this.sim.accountId,
+              isEgress: false,
+              ipProtocol: rule.ipProtocol,
+              fromPort: rule.fromPort ?? -1,
+              toPort: rule.toPort ?? -1,
+              ...peer,
+            }),
           ),
         ),
       };
@@ -262,7 +306,10 @@ export class SecurityGroups {
         (x) => x.groupId !== g.groupId && x.ingress.some((rule) => rule.groups.includes(g.groupId)),
       );
       if (referenced)
-        throw new AwsError('DependencyViolation', `resource ${g.groupId} has a dependent object (${referenced.groupId})`);
+        throw new AwsError(
+          'DependencyViolation',
+          `resource ${g.groupId} has a dependent object (${referenced.groupId})`,
+        );
       this.sim.state.securityGroups.delete(g.groupId);
       this.sim.log('ec2.securityGroup', { groupId: g.groupId, event: 'deleted' });
       return { return: true, groupId: g.groupId };

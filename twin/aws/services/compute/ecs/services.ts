@@ -7,7 +7,14 @@
 import { AwsError, type OperationHandler, type Wire } from '../../../contract.js';
 import { ecsBadToken, ecsInvalid, ecsReader } from '../errors.js';
 import type { Sim } from '../sim.js';
-import type { AwsvpcConfiguration, Cluster, Deployment, Service, ServiceRegistry, TaskDefinition } from '../state.js';
+import type {
+  AwsvpcConfiguration,
+  Cluster,
+  Deployment,
+  Service,
+  ServiceRegistry,
+  TaskDefinition,
+} from '../state.js';
 import { compact, paginate, type Reader } from '../util.js';
 import type { Clusters } from './clusters.js';
 import { ecsTagsWire, readEcsTags } from './clusters.js';
@@ -130,7 +137,9 @@ export class Services {
       return;
     }
     if (reg.port !== undefined && byContainer)
-      throw ecsInvalid('serviceRegistries: specify either port or containerName and containerPort, not both.');
+      throw ecsInvalid(
+        'serviceRegistries: specify either port or containerName and containerPort, not both.',
+      );
     if (td.networkMode === 'awsvpc') {
       if (reg.port === undefined && !byContainer)
         throw ecsInvalid('serviceRegistries: SRV records need a port, or containerName and containerPort.');
@@ -141,7 +150,9 @@ export class Services {
     if (byContainer) {
       const c = td.containerDefinitions.find((x) => x.name === reg.containerName);
       if (!c)
-        throw ecsInvalid(`serviceRegistries: container ${reg.containerName ?? ''} is not in the task definition.`);
+        throw ecsInvalid(
+          `serviceRegistries: container ${reg.containerName ?? ''} is not in the task definition.`,
+        );
       if (!c.portMappings.some((p) => p.containerPort === reg.containerPort))
         throw ecsInvalid(
           `serviceRegistries: container ${c.name} has no port mapping for container port ${reg.containerPort ?? ''}.`,
@@ -158,7 +169,10 @@ export class Services {
     const nc = r.obj('networkConfiguration');
     const a = nc?.obj('awsvpcConfiguration');
     if (td.networkMode !== 'awsvpc') {
-      if (a) throw ecsInvalid('Network Configuration is not valid for the given networkMode of this task definition.');
+      if (a)
+        throw ecsInvalid(
+          'Network Configuration is not valid for the given networkMode of this task definition.',
+        );
       return undefined;
     }
     if (!a) {
@@ -171,7 +185,10 @@ export class Services {
     const vpcs = new Set<string>();
     for (const id of subnets) {
       const sn = this.sim.state.subnets.get(id);
-      if (!sn) throw ecsInvalid(`Error retrieving subnet information for [${id}]: The subnet ID '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)`);
+      if (!sn)
+        throw ecsInvalid(
+          `Error retrieving subnet information for [${id}]: The subnet ID '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)`,
+        );
       vpcs.add(sn.vpcId);
     }
     if (vpcs.size > 1) throw ecsInvalid('Subnets must all be in the same VPC.');
@@ -181,7 +198,9 @@ export class Services {
     for (const id of securityGroups) {
       const g = this.sim.state.securityGroups.get(id);
       if (!g)
-        throw ecsInvalid(`Error retrieving security group information for [${id}]: The security group '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidGroup.NotFound)`);
+        throw ecsInvalid(
+          `Error retrieving security group information for [${id}]: The security group '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidGroup.NotFound)`,
+        );
       if (g.vpcId !== vpcId)
         throw ecsInvalid(`Security group ${id} is in VPC ${g.vpcId}, not in the subnets' VPC ${vpcId}.`);
     }
@@ -337,9 +356,10 @@ export class Services {
       const rebalancing = r.enumOf('availabilityZoneRebalancing', ['ENABLED', 'DISABLED'] as const);
       // Registries and the network are checked against the task definition the service will run.
       const effectiveTd = td ?? this.taskDefs.resolve(svc.taskDefinition);
-      const registriesGiven = r.has("serviceRegistries");
+      const registriesGiven = r.has('serviceRegistries');
       const registries = registriesGiven ? this.readServiceRegistries(r, effectiveTd) : undefined;
-      if (!registriesGiven) for (const reg of svc.serviceRegistries ?? []) this.checkRegistry(reg, effectiveTd);
+      if (!registriesGiven)
+        for (const reg of svc.serviceRegistries ?? []) this.checkRegistry(reg, effectiveTd);
       const networkGiven = r.has('networkConfiguration');
       const network = this.readNetwork(r, effectiveTd, svc.networkConfiguration);
       Object.assign(svc, dc);

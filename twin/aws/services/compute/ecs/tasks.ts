@@ -225,7 +225,8 @@ export class Tasks {
       return tc;
     });
     const subnetId = o.network
-      ? (o.network.subnets.find((sn) => this.sim.state.subnets.get(sn)?.az === inst?.az) ?? o.network.subnets[0])
+      ? (o.network.subnets.find((sn) => this.sim.state.subnets.get(sn)?.az === inst?.az) ??
+        o.network.subnets[0])
       : undefined;
     const t: Task = {
       arn,
@@ -388,7 +389,12 @@ export class Tasks {
   }
 
   /** The SRV port of a container port: the host port in bridge/host mode, the container port with awsvpc. */
-  private srvPort(t: Task, container: string | undefined, containerPort: number | undefined, td: TaskDefinition): number | undefined {
+  private srvPort(
+    t: Task,
+    container: string | undefined,
+    containerPort: number | undefined,
+    td: TaskDefinition,
+  ): number | undefined {
     if (container === undefined || containerPort === undefined) return undefined;
     if (td.networkMode === 'awsvpc') return containerPort;
     const c = t.containers.find((x) => x.name === container);
@@ -695,7 +701,9 @@ export class Tasks {
                   },
                   { name: 'networkInterfaceId', value: `eni-${t.id.slice(0, 17)}` },
                   { name: 'privateIPv4Address', value: t.address },
-                  ...(t.securityGroups ? [{ name: 'securityGroups', value: t.securityGroups.join(',') }] : []),
+                  ...(t.securityGroups
+                    ? [{ name: 'securityGroups', value: t.securityGroups.join(',') }]
+                    : []),
                 ],
               },
             ]
