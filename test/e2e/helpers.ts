@@ -20,6 +20,7 @@ import {
 import { loadConfig } from '../../src/controller/config.js';
 import type { RunningController } from '../../src/controller/wiring.js';
 import { startController } from '../../src/controller/wiring.js';
+import type { BootstrapResult } from '../../src/demo/bootstrap.js';
 import { bootstrapInfrastructure } from '../../src/demo/bootstrap.js';
 import { clockFrom } from '../../src/demo/clock.js';
 import { withSecretArn } from '../../src/demo/spec.js';
@@ -40,6 +41,8 @@ export interface E2e {
   controller: RunningController;
   specKey: string;
   secretArn: string;
+  /** What the bootstrap made (the Cloud Map service and the members' security group included). */
+  infra: BootstrapResult;
   /** The controller's JSON-line events, as written. */
   lines: string[];
   stop(): Promise<void>;
@@ -114,6 +117,7 @@ export async function startE2e(
     controller,
     specKey,
     secretArn: boot.secretArn,
+    infra: boot,
     lines,
     async stop() {
       if (stopped) return;

@@ -2,11 +2,13 @@
  * End to end on the twin, through the real SDK and neo4j-driver: examples/minimal.yaml becomes Ready
  * (3 primaries, each on its own volume in its AZ, each service pinned, one leader per database); a
  * killed primary task heals on its own volume; a terminated instance heals (the ASG replaces it, the
- * volume is re-attached in the same AZ). The world-log invariants hold over the whole run.
+ * volume is re-attached in the same AZ). Every member service registers in the cluster's Cloud Map
+ * service and runs in the members' security group. The world-log invariants hold over the whole run.
  */
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
+import { ListInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import type { ClusterStatus } from '../../src/model/status.js';
 import { withSecretArn } from '../../src/demo/spec.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
@@ -100,7 +102,19 @@ it('brings the minimal example up: each primary on its own volume in its AZ, its
     ]);
     expect(s.deploymentConfiguration).toMatchObject({ minimumHealthyPercent: 0, maximumPercent: 100 });
     expect(s.desiredCount).toBe(1);
+    // Discovery through the cluster's Cloud Map service, in the members' security group (found by
+    // convention: the service named after the cluster in spec.discovery.namespace, the group by tag).
+    expect(s.serviceRegistries).toEqual([{ registryArn: e.infra.discoveryServiceArn }]);
+    expect(s.networkConfiguration?.awsvpcConfiguration?.securityGroups).toEqual([e.infra.securityGroupId]);
   }
+  // ECS registered the three running tasks there: that is where the members found each other.
+  const instances = await e.clients.servicediscovery.send(
+    new ListInstancesCommand({ ServiceId: e.infra.discoveryServiceArn.split('/').pop() }),
+  );
+  const tasks = await runningTasks();
+  expect((instances.Instances ?? []).map((i) => i.Attributes?.['AWS_INSTANCE_IPV4']).sort()).toEqual(
+    tasks.map((t) => t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address).sort(),
+  );
   expect(topologyViolations(e.twin, NAME)).toEqual([]);
 }, 180_000);
 
