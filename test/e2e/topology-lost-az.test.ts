@@ -2,13 +2,14 @@
  * End to end on the twin (issue 6): a lost AZ is reported as Degraded naming the members pinned there,
  * and the operator does not move their volumes out of it. examples/minimal.yaml comes up Ready; the
  * twin fails us-east-1b (its instances are impaired, their agents disconnect, no launches there); the
- * status turns Degraded naming graph-minimal-primary-2 (and only it) while the two other primaries keep
- * a leader for every database; then the AZ is restored and the cluster returns to Ready with
+ * status turns Degraded naming graph-minimal-primary-2 (and only it), and stays so after the ASG has
+ * terminated the impaired instance (EC2's AZ state tells), while the two other primaries keep a leader
+ * for every database; then the AZ is restored and the cluster returns to Ready with
  * primary 2 on its own volume again. Over the whole run (world log and call log): no volume was ever
  * attached outside its AZ, the operator never detached the lost AZ's volume, and the other topology
  * invariants held.
  */
-import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import type { ClusterStatus } from '../../src/model/status.js';
@@ -98,9 +99,36 @@ it('reports a lost AZ as Degraded naming its members, keeps the others up, never
   for (const m of others) expect(cond?.message).not.toContain(m);
   // The members of the other AZs stay up, with a leader for every database between them.
   await eventually(() => upWithLeaders(others), 'the two other primaries up with leaders', 60_000);
-  // It stays Degraded (not Progressing towards a move) while the AZ is down.
-  await new Promise((r) => setTimeout(r, 3000));
-  expect((await status())?.phase).toBe('Degraded');
+  // It stays Degraded (not Progressing towards a move) while the AZ is down, also once the ASG has
+  // terminated the impaired instance and no container instance is left there: then EC2's own state
+  // of the AZ says it is lost.
+  const phases = new Set<string>();
+  const later = await eventually(
+    async () => {
+      const st = await status();
+      if (st) phases.add(st.phase);
+      const c = st?.conditions.find((x) => x.type === 'Degraded');
+      return c?.reason === 'ZoneUnavailable' && c.message.includes(`${LOST} is impaired (EC2)`)
+        ? c
+        : undefined;
+    },
+    'Degraded by the AZ state once its instance is gone',
+    90_000,
+  );
+  expect(later.message).toContain(lostMember);
+  expect(
+    await e.clients.ec2
+      .send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'availability-zone', Values: [LOST] },
+            { Name: 'instance-state-name', Values: ['pending', 'running'] },
+          ],
+        }),
+      )
+      .then((r) => r.Reservations?.flatMap((x) => x.Instances ?? []) ?? []),
+  ).toEqual([]);
+  expect([...phases]).toEqual(['Degraded']);
   expect(await lostVolumeId()).toBe(volumeId);
 
   await e.twin.control('restoreAz', { az: LOST });
