@@ -77,10 +77,10 @@ describe('ECS service registries', () => {
         })
       ).message,
     ).toMatch(/InvalidGroup.NotFound/);
-    const six = [];
+    const six: string[] = [];
     for (let i = 0; i < 6; i++) {
       const g = await h.call('ec2', 'CreateSecurityGroup', { GroupName: `g${i}`, GroupDescription: 'x' });
-      six.push(g['groupId'] as string);
+      six.push(String(g['groupId']));
     }
     expect(
       (
