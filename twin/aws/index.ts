@@ -131,14 +131,15 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   const s3 = createS3({ rng: dataRng, clock, region });
   const cloudwatch = createCloudWatch({ clock, world });
   const logs = createLogs();
-  let computeRef: ComputeSimulation | undefined;
+  // Cloud Map checks VPCs in EC2, which is created after it (ECS needs Cloud Map's registry port).
+  const late: { compute?: ComputeSimulation } = {};
   const cloudMap = createCloudMap({
     clock,
     rng: derivedRng(seed, 4),
     world,
     region,
     accountId,
-    vpcExists: (vpcId) => computeRef?.vpcExists(vpcId) ?? false,
+    vpcExists: (vpcId) => late.compute?.vpcExists(vpcId) ?? false,
     ...(opts.cloudMap ? { params: opts.cloudMap } : {}),
   });
   const dataModules: ServiceModule[] = [s3, cloudwatch, logs, secrets, cloudMap];
@@ -153,7 +154,7 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
     serviceDiscovery: cloudMap.registry,
     ...(opts.params ? { params: opts.params } : {}),
   });
-  computeRef = compute;
+  late.compute = compute;
   const dns: TwinDns = {
     resolve: (name) => cloudMap.resolve(name),
     resolveSrv: (name) => cloudMap.resolveSrv(name),

@@ -701,7 +701,7 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
             case 'NAME':
             case 'HTTP_NAME':
               return passes(ns.name, f.Values.map(dnsName), f.Condition);
-            default:
+            case 'RESOURCE_OWNER':
               return passes(deps.accountId, f.Values, f.Condition);
           }
         }),
@@ -985,7 +985,7 @@ export function createCloudMap(deps: CloudMapDeps): CloudMapModule {
               return passes(op.status, f.Values, f.Condition === 'IN' ? 'EQ' : f.Condition);
             case 'TYPE':
               return passes(op.type, f.Values, f.Condition === 'IN' ? 'EQ' : f.Condition);
-            default: {
+            case 'UPDATE_DATE': {
               const [from, to] = f.Values.map((v) =>
                 /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v),
               );

@@ -213,6 +213,33 @@ export class Services {
     return { subnets, securityGroups, assignPublicIp: assign };
   }
 
+  /**
+   * UpdateService's `serviceRegistries` and `networkConfiguration`, validated against `td`; `apply`
+   * stores them, `changed` says whether they make a new deployment.
+   */
+  private readDiscoveryUpdate(
+    r: Reader,
+    svc: Service,
+    td: TaskDefinition,
+  ): { apply(): void; changed: boolean } {
+    const registriesGiven = r.has('serviceRegistries');
+    const registries = registriesGiven ? this.readServiceRegistries(r, td) : undefined;
+    if (!registriesGiven) for (const reg of svc.serviceRegistries ?? []) this.checkRegistry(reg, td);
+    const network = this.readNetwork(r, td, svc.networkConfiguration);
+    const changed =
+      r.has('networkConfiguration') ||
+      (registries !== undefined &&
+        JSON.stringify(registries) !== JSON.stringify(svc.serviceRegistries ?? []));
+    return {
+      changed,
+      apply: () => {
+        if (registries) svc.serviceRegistries = registries;
+        if (network) svc.networkConfiguration = network;
+        else delete svc.networkConfiguration;
+      },
+    };
+  }
+
   wire(svc: Service, include: string[] = []): Wire {
     const tasks = [...this.sim.state.tasks.values()].filter(
       (t) => t.serviceArn === svc.arn && t.desiredStatus === 'RUNNING',
@@ -345,7 +372,6 @@ export class Services {
       if (!svc) throw new AwsError('ServiceNotFoundException', 'Service not found.');
       if (svc.status !== 'ACTIVE') throw new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
       this.rejectUnsupported(r);
-      const before = { serviceRegistries: svc.serviceRegistries };
       const tdRef = r.str('taskDefinition');
       const td = tdRef !== undefined ? this.taskDefs.resolveActive(tdRef) : undefined;
       const desired = r.int('desiredCount', { min: 0 });
@@ -355,17 +381,9 @@ export class Services {
       const placement = placementGiven ? readPlacement(r) : undefined;
       const rebalancing = r.enumOf('availabilityZoneRebalancing', ['ENABLED', 'DISABLED'] as const);
       // Registries and the network are checked against the task definition the service will run.
-      const effectiveTd = td ?? this.taskDefs.resolve(svc.taskDefinition);
-      const registriesGiven = r.has('serviceRegistries');
-      const registries = registriesGiven ? this.readServiceRegistries(r, effectiveTd) : undefined;
-      if (!registriesGiven)
-        for (const reg of svc.serviceRegistries ?? []) this.checkRegistry(reg, effectiveTd);
-      const networkGiven = r.has('networkConfiguration');
-      const network = this.readNetwork(r, effectiveTd, svc.networkConfiguration);
+      const discovery = this.readDiscoveryUpdate(r, svc, td ?? this.taskDefs.resolve(svc.taskDefinition));
       Object.assign(svc, dc);
-      if (registries) svc.serviceRegistries = registries;
-      if (network) svc.networkConfiguration = network;
-      else delete svc.networkConfiguration;
+      discovery.apply();
       if (desired !== undefined) svc.desiredCount = desired;
       if (rebalancing !== undefined) svc.availabilityZoneRebalancing = rebalancing;
       if (placement) {
@@ -382,10 +400,7 @@ export class Services {
         minimumHealthyPercent: svc.minimumHealthyPercent,
         maximumPercent: svc.maximumPercent,
       });
-      const registriesChanged =
-        registries !== undefined &&
-        JSON.stringify(registries) !== JSON.stringify(before.serviceRegistries ?? []);
-      if (newTd || force || placementGiven || registriesChanged || networkGiven)
+      if (newTd || force || placementGiven || discovery.changed)
         this.scheduler.newDeployment(svc, svc.taskDefinition, 'ECS deployment in progress.');
       else {
         svc.steady = false;
