@@ -12,6 +12,8 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { CallCounter } from './call-counter.js';
 
 export interface AwsClients {
@@ -21,6 +23,10 @@ export interface AwsClients {
   autoscaling: AutoScalingClient;
   cloudwatch: CloudWatchClient;
   logs: CloudWatchLogsClient;
+  /** The Neo4j credentials secret (read through a cache, src/aws/secrets.ts). */
+  secretsmanager: SecretsManagerClient;
+  /** Cloud Map: the look-up of the members' discovery service (src/aws/network.ts). */
+  servicediscovery: ServiceDiscoveryClient;
 }
 
 export interface AwsClientOptions {
@@ -71,6 +77,8 @@ export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
     autoscaling: new AutoScalingClient(common),
     cloudwatch: new CloudWatchClient(common),
     logs: new CloudWatchLogsClient(common),
+    secretsmanager: new SecretsManagerClient(common),
+    servicediscovery: new ServiceDiscoveryClient(common),
   };
   if (opts.counter) for (const c of Object.values(clients)) opts.counter.instrument(c);
   return clients;

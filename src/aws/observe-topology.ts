@@ -20,7 +20,7 @@ import {
   DescribeLifecycleHooksCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeVolumesModificationsCommand } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeVolumesModificationsCommand } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeContainerInstancesCommand,
@@ -230,5 +230,26 @@ export async function describeModifications(
       out.set(m.VolumeId, m.ModificationState);
     }
   }
+  return out;
+}
+
+/**
+ * The EC2 state of each AZ (DescribeAvailabilityZones): `available`, `impaired`, `unavailable`, ...
+ * Read only while a primaries' AZ has no connected container instance, to tell a lost AZ from one
+ * whose capacity is still coming.
+ */
+export async function describeZoneStates(
+  ec2: EC2Client,
+  zones: readonly string[],
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
+  if (zones.length === 0) return {};
+  const res = await ec2.send(
+    // A filter, not ZoneNames: a zone this account does not see is simply absent, not an error.
+    new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'zone-name', Values: [...zones] }] }),
+    signal ? { abortSignal: signal } : {},
+  );
+  const out: Record<string, string> = {};
+  for (const z of res.AvailabilityZones ?? []) if (z.ZoneName && z.State) out[z.ZoneName] = z.State;
   return out;
 }

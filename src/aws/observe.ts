@@ -275,6 +275,9 @@ export function toService(s: Service): ObservedService {
         ? { maximumPercent: s.deploymentConfiguration.maximumPercent }
         : {}),
     },
+    serviceRegistries: (s.serviceRegistries ?? []).flatMap((r) => (r.registryArn ? [r.registryArn] : [])),
+    securityGroups: [...(s.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [])].sort(),
+    subnets: [...(s.networkConfiguration?.awsvpcConfiguration?.subnets ?? [])].sort(),
     ...(s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState !== undefined
       ? { rolloutState: s.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState as string }
       : {}),

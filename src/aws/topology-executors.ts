@@ -160,8 +160,23 @@ export interface ServiceRequest {
   placementConstraints?: { type: 'memberOf'; expression: string }[];
   placementStrategy?: { type: 'spread'; field: string }[];
   deploymentConfiguration?: { minimumHealthyPercent: number; maximumPercent: number };
-  /** awsvpc subnets (CreateService only); none leaves networkConfiguration out. */
+  /** awsvpc subnets; sent with the security groups (UpdateService replaces the configuration whole). */
   subnets?: string[];
+  /** awsvpc security groups. */
+  securityGroups?: string[];
+  /** The Cloud Map service the tasks register in. */
+  registryArn?: string;
+}
+
+/** The awsvpc configuration of a member service: no public IP. */
+function awsvpc(subnets: readonly string[], securityGroups: readonly string[]) {
+  return {
+    awsvpcConfiguration: {
+      subnets: [...subnets],
+      ...(securityGroups.length > 0 ? { securityGroups: [...securityGroups] } : {}),
+      assignPublicIp: 'DISABLED' as const,
+    },
+  };
 }
 
 export async function createService(
@@ -183,11 +198,10 @@ export async function createService(
       placementConstraints: s.placementConstraints,
       ...(s.placementStrategy.length > 0 ? { placementStrategy: s.placementStrategy } : {}),
       deploymentConfiguration: s.deploymentConfiguration,
-      ...(s.subnets.length > 0
-        ? {
-            networkConfiguration: { awsvpcConfiguration: { subnets: s.subnets, assignPublicIp: 'DISABLED' } },
-          }
+      ...(s.subnets.length > 0 || s.securityGroups.length > 0
+        ? { networkConfiguration: awsvpc(s.subnets, s.securityGroups) }
         : {}),
+      serviceRegistries: [{ registryArn: s.registryArn }],
       availabilityZoneRebalancing: 'DISABLED',
       tags: ecsTags(tags),
     }),
@@ -211,6 +225,11 @@ export async function updateService(
       ...(s.placementConstraints !== undefined ? { placementConstraints: s.placementConstraints } : {}),
       ...(s.deploymentConfiguration !== undefined
         ? { deploymentConfiguration: s.deploymentConfiguration }
+        : {}),
+      ...(s.registryArn !== undefined ? { serviceRegistries: [{ registryArn: s.registryArn }] } : {}),
+      // The awsvpc configuration is replaced whole: the planner sends the subnets with the groups.
+      ...(s.securityGroups !== undefined
+        ? { networkConfiguration: awsvpc(s.subnets ?? [], s.securityGroups) }
         : {}),
     }),
     o(signal),

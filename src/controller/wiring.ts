@@ -12,7 +12,7 @@ import { CloudWatchLogsWriter } from '../aws/logs-sink.js';
 import { CloudWatchMetricsWriter } from '../aws/metrics-sink.js';
 import { S3ObjectStore } from '../aws/object-store.js';
 import { observeClusters } from '../aws/observe.js';
-import { AwsSecretReader } from '../aws/secrets.js';
+import { AwsSecretReader, CachedSecretReader } from '../aws/secrets.js';
 import type { SecretReader } from '../neo4j/secrets.js';
 import { defaultReconcilers } from '../reconcilers/index.js';
 import type { Clock } from './clock.js';
@@ -54,8 +54,13 @@ export interface WiringDeps {
   /** Made once per controller; default `createAwsClients`. */
   clients?: AwsClients;
   version?: string;
-  /** Reads the credentials secret for the Neo4j observation; default Secrets Manager from the standard AWS configuration. */
+  /**
+   * Reads the credentials secret for the Neo4j observation; default Secrets Manager through the
+   * controller's (counted) clients. Either way it is read through a cache (`secretTtlMs`).
+   */
   secrets?: SecretReader;
+  /** How long the credentials secret is reused. Default 5 minutes (src/aws/secrets.ts). */
+  secretTtlMs?: number;
   /** Requeue bound while topology work is in flight (tests on a fast twin). */
   topologyRecheckMs?: number;
   /** Run the topology concern (volumes, placement, services, capacity, membership). Default true. */
@@ -149,7 +154,10 @@ export async function startController(config: RunConfig, deps: WiringDeps = {}):
     status,
     observe: (targets, signal) => observeClusters(clients, targets, clock.now(), signal),
     reconcilers: defaultReconcilers(deps.topology === false ? { logs: clients.logs } : clients, {
-      secrets: deps.secrets ?? new AwsSecretReader(),
+      secrets: new CachedSecretReader(deps.secrets ?? new AwsSecretReader(clients.secretsmanager), {
+        now: () => clock.now(),
+        ...(deps.secretTtlMs !== undefined ? { ttlMs: deps.secretTtlMs } : {}),
+      }),
       onSecret: (v) => redactor.addSecret(v),
       ...(deps.topologyRecheckMs !== undefined ? { recheckMs: deps.topologyRecheckMs } : {}),
     }),

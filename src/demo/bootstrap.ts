@@ -4,7 +4,11 @@
  * launch template per Auto Scaling group whose user data joins its instances to that ECS cluster (as
  * the user data of an ECS-optimized AMI does), one ASG per AZ of `spec.capacity.primaryAutoScalingGroups`
  * on that AZ's subnets, the secondaries' ASG when named, the versioned S3 bucket for specs and status,
- * the controller's CloudWatch Logs group and the Secrets Manager secret with the Neo4j password.
+ * the controller's CloudWatch Logs group, the Secrets Manager secret with the Neo4j password, and what
+ * the operator finds by convention for discovery (docs/topology.md): the Cloud Map private DNS
+ * namespace `spec.discovery.namespace` in the subnets' VPC, the Cloud Map service `metadata.name` in
+ * it (A records, MULTIVALUE, TTL 10, custom health), and the members' security group tagged
+ * `neo4j-ecs:cluster` (ingress 7687, 7474, 6000, 7000, 7688 from itself).
  *
  * ASGs start empty (desired 0): sizing them is the operator's job. Every step is idempotent (an
  * existing resource is kept), so running it twice is safe. The password is never logged or returned.
@@ -14,13 +18,25 @@ import { CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client, _InstanceType } from '@aws-sdk/client-ec2';
-import { CreateLaunchTemplateCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  DescribeSubnetsCommand,
+} from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import {
+  CreatePrivateDnsNamespaceCommand,
+  CreateServiceCommand as CreateDiscoveryServiceCommand,
+  GetOperationCommand,
+} from '@aws-sdk/client-servicediscovery';
+import { findNamespaceId, findSecurityGroups, findServiceArn } from '../aws/network.js';
 import type { Neo4jCluster } from '../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../model/observed.js';
 import { primariesPerZone } from '../model/placement.js';
@@ -33,6 +49,7 @@ export interface BootstrapClients {
   autoscaling: AutoScalingClient;
   logs: CloudWatchLogsClient;
   secrets: SecretsManagerClient;
+  servicediscovery: ServiceDiscoveryClient;
 }
 
 export interface BootstrapOptions {
@@ -48,6 +65,8 @@ export interface BootstrapOptions {
   instanceType?: string;
   /** AMI id in the launch templates. Default a placeholder ECS-optimized AMI id. */
   imageId?: string;
+  /** Bound on waiting for Cloud Map's namespace creation, wall ms. Default 60 s. */
+  namespaceTimeoutMs?: number;
 }
 
 export interface BootstrapResult {
@@ -62,6 +81,11 @@ export interface BootstrapResult {
   controllerLogGroup: string;
   secretName: string;
   secretArn: string;
+  /** The Cloud Map namespace (`spec.discovery.namespace`) and the service `metadata.name` in it. */
+  namespaceId: string;
+  discoveryServiceArn: string;
+  /** The members' security group (tagged `neo4j-ecs:cluster`). */
+  securityGroupId: string;
   /** What this run created (`kind:name`); what already existed is not listed. */
   created: string[];
 }
@@ -86,12 +110,18 @@ export function instanceTypeFor(cluster: Neo4jCluster): string {
   );
 }
 
-/** User data of an ECS-optimized AMI instance that joins `ecsCluster`, base64-encoded. */
+/**
+ * User data of an ECS-optimized AMI instance that joins `ecsCluster` and drains its tasks on a spot
+ * interruption notice (as deploy/cluster-infra.yaml's), base64-encoded.
+ */
 export function ecsUserData(ecsCluster: string): string {
-  return Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${ecsCluster} >> /etc/ecs/ecs.config\n`).toString(
-    'base64',
-  );
+  return Buffer.from(
+    `#!/bin/bash\n{\n  echo ECS_CLUSTER=${ecsCluster}\n  echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n} >> /etc/ecs/ecs.config\n`,
+  ).toString('base64');
 }
+
+/** The ports members reach each other on: Bolt, HTTP, discovery, raft, routing (docs/topology.md). */
+export const MEMBER_PORTS: readonly number[] = [7687, 7474, 6000, 7000, 7688];
 
 export class BootstrapError extends Error {
   override readonly name = 'BootstrapError';
@@ -117,17 +147,159 @@ async function ensure(
   }
 }
 
-async function subnetsOf(ec2: EC2Client, zones: readonly string[]): Promise<string[]> {
+async function subnetsOf(
+  ec2: EC2Client,
+  zones: readonly string[],
+): Promise<{ ids: string[]; vpcId: string | undefined }> {
   const out = await ec2.send(
     new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: [...zones] }] }),
   );
   const ids: string[] = [];
+  let vpcId: string | undefined;
   for (const zone of zones) {
     const inZone = (out.Subnets ?? []).filter((s) => s.AvailabilityZone === zone && s.SubnetId);
     if (inZone.length === 0) throw new BootstrapError(`no subnet in availability zone ${zone}`);
     ids.push(...inZone.map((s) => s.SubnetId as string));
+    vpcId ??= inZone.find((s) => s.VpcId)?.VpcId;
   }
-  return ids;
+  return { ids, vpcId };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for a Cloud Map operation to succeed; returns its targets. */
+async function waitForOperation(
+  sd: ServiceDiscoveryClient,
+  operationId: string,
+  what: string,
+  timeoutMs: number,
+): Promise<Record<string, string>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const op = (await sd.send(new GetOperationCommand({ OperationId: operationId }))).Operation;
+    if (op?.Status === 'SUCCESS') return op.Targets ?? {};
+    if (op?.Status === 'FAIL')
+      throw new BootstrapError(`cannot create ${what}: ${op.ErrorCode ?? 'FAIL'}: ${op.ErrorMessage ?? ''}`);
+    if (Date.now() > end)
+      throw new BootstrapError(`${what} was not created within ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(100);
+  }
+}
+
+type Make = (
+  id: string,
+  what: string,
+  exists: readonly string[],
+  create: () => Promise<unknown>,
+) => Promise<void>;
+
+/** The Cloud Map namespace `spec.discovery.namespace` in `vpc` and the service `metadata.name` in it. */
+async function ensureDiscovery(
+  sd: ServiceDiscoveryClient,
+  cluster: Neo4jCluster,
+  vpc: string,
+  make: Make,
+  created: string[],
+  timeoutMs: number,
+): Promise<{ namespaceId: string; discoveryServiceArn: string }> {
+  const name = cluster.metadata.name;
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+  const ns = cluster.spec.discovery.namespace;
+  let namespaceId = await findNamespaceId(sd, ns);
+  if (namespaceId === undefined) {
+    let operationId: string | undefined;
+    await ensure(`Cloud Map namespace ${ns}`, [], async () => {
+      const out = await sd.send(
+        new CreatePrivateDnsNamespaceCommand({
+          Name: ns,
+          Vpc: vpc,
+          // The same request id makes a retried creation answer the same operation.
+          CreatorRequestId: `neo4j-ecs-${ns}-${vpc}`,
+          Description: `Neo4j discovery (<cluster>.${ns}:6000)`,
+          Tags: [{ Key: TAGS.managedBy, Value: MANAGED_BY }],
+        }),
+      );
+      operationId = out.OperationId;
+    });
+    // CreatePrivateDnsNamespace is asynchronous: its operation names the namespace once it succeeded.
+    const targets =
+      operationId !== undefined
+        ? await waitForOperation(sd, operationId, `Cloud Map namespace ${ns}`, timeoutMs)
+        : {};
+    namespaceId = targets['NAMESPACE'] ?? (await findNamespaceId(sd, ns));
+    if (namespaceId === undefined)
+      throw new BootstrapError(`Cloud Map namespace ${ns} was not found after its creation`);
+    created.push(`cloud-map-namespace:${ns}`);
+  }
+  let discoveryServiceArn = await findServiceArn(sd, namespaceId, name);
+  if (discoveryServiceArn === undefined) {
+    const nsId = namespaceId;
+    await make(
+      `cloud-map-service:${name}`,
+      `Cloud Map service ${name}`,
+      ['ServiceAlreadyExists'],
+      async () => {
+        const out = await sd.send(
+          new CreateDiscoveryServiceCommand({
+            Name: name,
+            NamespaceId: nsId,
+            Description: `members of Neo4j cluster ${name}`,
+            DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 10 }] },
+            HealthCheckCustomConfig: { FailureThreshold: 1 },
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        );
+        discoveryServiceArn = out.Service?.Arn;
+      },
+    );
+    discoveryServiceArn ??= await findServiceArn(sd, namespaceId, name);
+    if (discoveryServiceArn === undefined) throw new BootstrapError(`Cloud Map service ${name} has no ARN`);
+  }
+
+  return { namespaceId, discoveryServiceArn };
+}
+
+/** The members' security group, tagged `neo4j-ecs:cluster`, with ingress on MEMBER_PORTS from itself. */
+async function ensureMemberGroup(ec2: EC2Client, name: string, vpc: string, make: Make): Promise<string> {
+  const tags = { [TAGS.cluster]: name, [TAGS.managedBy]: MANAGED_BY };
+  let securityGroupId = (await findSecurityGroups(ec2, name))[0];
+  if (securityGroupId === undefined) {
+    const groupName = `${name}-members`;
+    await make(`security-group:${groupName}`, `security group ${groupName}`, [], async () => {
+      const out = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: groupName,
+          Description: `Neo4j members of ${name}`,
+          VpcId: vpc,
+          TagSpecifications: [
+            {
+              ResourceType: 'security-group',
+              Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+            },
+          ],
+        }),
+      );
+      securityGroupId = out.GroupId;
+    });
+    if (securityGroupId === undefined) throw new BootstrapError(`security group ${groupName} has no id`);
+  }
+  const groupId = securityGroupId;
+  // Members reach each other on these ports; a rule already there is kept.
+  await ensure(`ingress of security group ${groupId}`, ['InvalidPermission.Duplicate'], () =>
+    ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: MEMBER_PORTS.map((port) => ({
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+          UserIdGroupPairs: [{ GroupId: groupId, Description: 'between members' }],
+        })),
+      }),
+    ),
+  );
+
+  return groupId;
 }
 
 /** Creates (or finds) everything the operator expects to exist for `cluster`. */
@@ -175,6 +347,7 @@ export async function bootstrapInfrastructure(
   }
 
   const launchTemplates: Record<string, string> = {};
+  let vpc: string | undefined;
   for (const g of groups) {
     const lt = `${g.asg}-lt`;
     launchTemplates[g.asg] = lt;
@@ -200,7 +373,8 @@ export async function bootstrapInfrastructure(
           }),
         ),
     );
-    const subnets = await subnetsOf(clients.ec2, g.zones);
+    const { ids: subnets, vpcId } = await subnetsOf(clients.ec2, g.zones);
+    vpc ??= vpcId;
     await make(
       `auto-scaling-group:${g.asg}`,
       `Auto Scaling group ${g.asg}`,
@@ -264,6 +438,17 @@ export async function bootstrapInfrastructure(
   }
   if (secretArn === undefined) throw new BootstrapError(`secret ${secretName} has no ARN`);
 
+  if (vpc === undefined) throw new BootstrapError('the subnets of the Auto Scaling groups name no VPC');
+  const { namespaceId, discoveryServiceArn } = await ensureDiscovery(
+    clients.servicediscovery,
+    cluster,
+    vpc,
+    make,
+    created,
+    opts.namespaceTimeoutMs ?? 60_000,
+  );
+  const securityGroupId = await ensureMemberGroup(clients.ec2, name, vpc, make);
+
   return {
     ecsCluster,
     launchTemplates,
@@ -274,6 +459,9 @@ export async function bootstrapInfrastructure(
     controllerLogGroup,
     secretName,
     secretArn,
+    namespaceId,
+    discoveryServiceArn,
+    securityGroupId,
     created,
   };
 }

@@ -19,6 +19,11 @@ export interface ObservedService {
   deploymentConfiguration?: { minimumHealthyPercent?: number; maximumPercent?: number };
   /** Task definition of the PRIMARY (newest) deployment, and whether a rollout is in progress. */
   rolloutState?: string;
+  /** Registry ARNs of the service's `serviceRegistries` (Cloud Map services). */
+  serviceRegistries?: string[];
+  /** awsvpc security groups and subnets of the service's network configuration. */
+  securityGroups?: string[];
+  subnets?: string[];
 }
 
 export interface ObservedTask {
@@ -86,6 +91,8 @@ export interface ObservedNeo4j {
   servers?: ObservedNeo4jServer[];
   /** Members that could not be reached (addresses), a fact, not an error. */
   unreachable?: string[];
+  /** A member refused the credentials (the password may have been rotated). */
+  authFailed?: boolean;
 }
 
 /** An Auto Scaling group the spec names (spec.capacity). */
@@ -138,6 +145,21 @@ export interface ObservedTopology {
   taskDefinitions: Record<string, ObservedTaskDefinition | null>;
   /** Services the base observation does not cover (the secondaries' service once count is 0). */
   services?: Record<string, ObservedService>;
+  /**
+   * EC2 state (`available`, `impaired`, `unavailable`, ...) of the primaries' AZs that have no ACTIVE
+   * container instance with a connected agent; read only then (DescribeAvailabilityZones).
+   */
+  zoneStates?: Record<string, string>;
+  /** The member services' Cloud Map registry and security groups (src/aws/network.ts); absent when missing. */
+  network?: ObservedNetwork;
+}
+
+/** What the members' services attach: looked up in the world by convention (docs/topology.md, Discovery). */
+export interface ObservedNetwork {
+  /** ARN of the Cloud Map service `metadata.name` in the private DNS namespace `spec.discovery.namespace`. */
+  registryArn?: string;
+  /** Security groups tagged `neo4j-ecs:cluster` = the cluster name, sorted. */
+  securityGroupIds: string[];
 }
 
 export interface ObservedCluster {

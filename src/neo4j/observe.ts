@@ -26,6 +26,7 @@ export function toObservedNeo4j(view: ClusterView): ObservedNeo4j {
       ...(s.address !== null && leadsBy.has(s.address) ? { leads: leadsBy.get(s.address) as string[] } : {}),
     })),
     unreachable: [...view.unreachable],
+    ...(view.problems.some((p) => p.kind === 'auth') ? { authFailed: true } : {}),
   };
 }
 

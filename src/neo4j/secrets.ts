@@ -10,6 +10,8 @@ import { ProbeError } from './errors.js';
 export interface SecretReader {
   /** The secret's string value; rejects when it cannot be read. */
   getSecretString(secretId: string): Promise<string>;
+  /** Forgets a cached value, if the reader caches (src/aws/secrets.ts `CachedSecretReader`). */
+  invalidate?(secretId: string): void;
 }
 
 export function parseCredentials(secret: string, secretId = 'the secret'): Credentials {

@@ -1,6 +1,7 @@
 /**
  * bootstrapInfrastructure against the twin, through the real SDK: every resource the deploy template
- * would create exists afterwards, a second run changes nothing, and raising an ASG's desired capacity
+ * would create exists afterwards (the Cloud Map namespace and service and the members' security group
+ * included, found as the operator looks them up), a second run changes nothing, and raising an ASG's desired capacity
  * brings instances that register as ECS container instances of the spec's cluster in the ASG's AZ.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,11 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
@@ -17,6 +22,12 @@ import {
 } from '@aws-sdk/client-ecs';
 import { GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  GetNamespaceCommand,
+  GetServiceCommand,
+  ListServicesCommand,
+} from '@aws-sdk/client-servicediscovery';
+import { findNamespaceId, findSecurityGroups } from '../../src/aws/network.js';
 import type { Twin } from '../../twin/index.js';
 import { startTwin } from '../../twin/index.js';
 import type { BootstrapResult } from '../../src/demo/bootstrap.js';
@@ -88,9 +99,9 @@ it('creates the ECS cluster, launch templates that join it, empty ASGs per AZ, t
     expect(lt).toBe(first.launchTemplates[g.AutoScalingGroupName as string]);
     const v = await c.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: lt }));
     const data = v.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
-    expect(Buffer.from(data?.UserData ?? '', 'base64').toString()).toContain(
-      'echo ECS_CLUSTER=neo4j-larger >> /etc/ecs/ecs.config',
-    );
+    const userData = Buffer.from(data?.UserData ?? '', 'base64').toString();
+    expect(userData).toMatch(/echo ECS_CLUSTER=neo4j-larger\n.*\} >> \/etc\/ecs\/ecs.config/s);
+    expect(userData).toContain('echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n');
     expect(data?.InstanceType).toBe('r6i.xlarge');
   }
 
@@ -115,10 +126,58 @@ it('creates the ECS cluster, launch templates that join it, empty ASGs per AZ, t
   );
 });
 
-it('is idempotent: a second run creates nothing and returns the same secret', async () => {
+it('creates what the operator finds by convention: the Cloud Map namespace and service, and the members’ tagged security group', async () => {
+  const vpc = (await c.ec2.send(new DescribeSubnetsCommand({}))).Subnets?.[0]?.VpcId;
+  const ns = await c.servicediscovery.send(new GetNamespaceCommand({ Id: first.namespaceId }));
+  expect(ns.Namespace).toMatchObject({ Name: 'neo4j.internal', Type: 'DNS_PRIVATE' });
+  expect(ns.Namespace?.Properties?.DnsProperties?.HostedZoneId).toBeDefined();
+  const svcs = await c.servicediscovery.send(
+    new ListServicesCommand({ Filters: [{ Name: 'NAMESPACE_ID', Values: [first.namespaceId] }] }),
+  );
+  expect(svcs.Services?.map((x) => [x.Name, x.Arn])).toEqual([['graph-larger', first.discoveryServiceArn]]);
+  const svc = await c.servicediscovery.send(
+    new GetServiceCommand({ Id: first.discoveryServiceArn.split('/').pop() }),
+  );
+  expect(svc.Service?.DnsConfig).toMatchObject({
+    RoutingPolicy: 'MULTIVALUE',
+    DnsRecords: [{ Type: 'A', TTL: 10 }],
+  });
+  expect(svc.Service?.HealthCheckCustomConfig).toBeDefined();
+  // The operator's look-ups (src/aws/network.ts) find exactly these.
+  expect(await findNamespaceId(c.servicediscovery, 'neo4j.internal')).toBe(first.namespaceId);
+  expect(await findSecurityGroups(c.ec2, 'graph-larger')).toEqual([first.securityGroupId]);
+  const sg = (await c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [first.securityGroupId] })))
+    .SecurityGroups?.[0];
+  expect(sg?.VpcId).toBe(vpc);
+  expect(sg?.Tags).toEqual(
+    expect.arrayContaining([
+      { Key: 'neo4j-ecs:cluster', Value: 'graph-larger' },
+      { Key: 'managed-by', Value: 'neo4j-ecs-operator' },
+    ]),
+  );
+  const ports = (sg?.IpPermissions ?? [])
+    .filter((p) => p.UserIdGroupPairs?.some((g) => g.GroupId === first.securityGroupId))
+    .map((p) => p.FromPort)
+    .sort();
+  expect(ports).toEqual([6000, 7000, 7474, 7687, 7688]);
+  expect(first.created).toEqual(
+    expect.arrayContaining([
+      'cloud-map-namespace:neo4j.internal',
+      'cloud-map-service:graph-larger',
+      'security-group:graph-larger-members',
+    ]),
+  );
+});
+
+it('is idempotent: a second run creates nothing and returns the same secret, namespace, service and group', async () => {
   const again = await bootstrapInfrastructure(c, cluster, { bucket: 'demo-specs', password: PASSWORD });
   expect(again.created).toEqual([]);
   expect(again.secretArn).toBe(first.secretArn);
+  expect([again.namespaceId, again.discoveryServiceArn, again.securityGroupId]).toEqual([
+    first.namespaceId,
+    first.discoveryServiceArn,
+    first.securityGroupId,
+  ]);
 });
 
 it('ASG instances register as ECS container instances of the cluster, in the ASG AZ, once desired capacity is raised', async () => {

@@ -194,7 +194,32 @@ describe('cluster-infra.yaml', () => {
     expect(infra.Parameters['DiscoveryNamespace']?.Default).toBe('neo4j.internal');
     const [, svc] = ofType(infra, 'AWS::ServiceDiscovery::Service')[0]!;
     expect(svc.Properties['Name']).toEqual({ Ref: 'ClusterName' });
+    // src/aws/network.ts: the operator attaches the A-record MULTIVALUE service it finds by name.
+    expect(svc.Properties['DnsConfig']).toEqual({
+      RoutingPolicy: 'MULTIVALUE',
+      DnsRecords: [{ Type: 'A', TTL: 10 }],
+    });
+    expect(svc.Properties['NamespaceId']).toEqual({ Ref: 'DiscoveryNamespaceResource' });
   });
+
+  it('tags the members’ security group neo4j-ecs:cluster, which is how the operator finds it', () => {
+    const sg = ofType(infra, 'AWS::EC2::SecurityGroup');
+    expect(sg).toHaveLength(1);
+    expect(sg[0]![1].Properties['Tags']).toContainEqual({
+      Key: 'neo4j-ecs:cluster',
+      Value: { Ref: 'ClusterName' },
+    });
+  });
+
+  it.each(['PrimaryLaunchTemplate', 'SecondaryLaunchTemplate'])(
+    'the ECS agent of %s drains on a spot interruption notice',
+    (name) => {
+      const userData = JSON.stringify(collect(infra.Resources[name]!.Properties, 'Fn::Base64'));
+      expect(userData).toMatch(
+        /\{\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*\} >> \/etc\/ecs\/ecs.config/,
+      );
+    },
+  );
 });
 
 describe('operator.yaml', () => {

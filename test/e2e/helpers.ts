@@ -10,7 +10,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients.js';
 import { S3ObjectStore } from '../../src/aws/object-store.js';
-import { AwsSecretReader } from '../../src/aws/secrets.js';
 export { eventually } from '../helpers/eventually.js';
 import {
   assertAllowedByOperatorPolicy,
@@ -21,6 +20,7 @@ import {
 import { loadConfig } from '../../src/controller/config.js';
 import type { RunningController } from '../../src/controller/wiring.js';
 import { startController } from '../../src/controller/wiring.js';
+import type { BootstrapResult } from '../../src/demo/bootstrap.js';
 import { bootstrapInfrastructure } from '../../src/demo/bootstrap.js';
 import { clockFrom } from '../../src/demo/clock.js';
 import { withSecretArn } from '../../src/demo/spec.js';
@@ -41,6 +41,8 @@ export interface E2e {
   controller: RunningController;
   specKey: string;
   secretArn: string;
+  /** What the bootstrap made (the Cloud Map service and the members' security group included). */
+  infra: BootstrapResult;
   /** The controller's JSON-line events, as written. */
   lines: string[];
   stop(): Promise<void>;
@@ -75,7 +77,6 @@ export async function startE2e(
     userAgent: operatorUserAgent,
     overrides: { ...common, maxAttempts: 2 },
   });
-  const operatorSecrets = new SecretsManagerClient({ ...common, customUserAgent: operatorUserAgent });
   const { cluster } = validateCluster(parse(specText));
   if (!cluster) throw new Error('invalid e2e spec');
   const boot = await bootstrapInfrastructure({ ...clients, secrets }, cluster, {
@@ -99,7 +100,6 @@ export async function startE2e(
   const controller = await startController(config, {
     clients: operatorClients,
     clock: clockFrom(twin.clock),
-    secrets: new AwsSecretReader(operatorSecrets),
     stdout: {
       write: (chunk: string | Uint8Array) => {
         for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
@@ -117,6 +117,7 @@ export async function startE2e(
     controller,
     specKey,
     secretArn: boot.secretArn,
+    infra: boot,
     lines,
     async stop() {
       if (stopped) return;
@@ -125,7 +126,6 @@ export async function startE2e(
       destroyAwsClients(clients);
       destroyAwsClients(operatorClients);
       secrets.destroy();
-      operatorSecrets.destroy();
       // Least privilege (deploy/operator.yaml): every AWS action the operator made in this run is allowed.
       const actions = operatorActions(twin);
       recordOperatorActions(twin, `e2e-${cluster.metadata.name}-${opts.seed ?? 11}`);

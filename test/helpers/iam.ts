@@ -23,6 +23,7 @@ const PREFIX: Record<string, string> = {
   logs: 'logs',
   s3: 's3',
   secretsmanager: 'secretsmanager',
+  servicediscovery: 'servicediscovery',
 };
 
 /** S3 operations whose IAM action has another name. */

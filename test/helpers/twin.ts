@@ -11,6 +11,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { type AwsTwin, type AwsTwinOptions, startAwsTwin, twinClientConfig } from '../../twin/aws/index.js';
 
 export type { AwsTwin } from '../../twin/aws/index.js';
@@ -41,6 +42,7 @@ export interface TwinClients {
   logs: CloudWatchLogsClient;
   s3: S3Client;
   secrets: SecretsManagerClient;
+  servicediscovery: ServiceDiscoveryClient;
 }
 
 export function twinClients(
@@ -57,6 +59,7 @@ export function twinClients(
     logs: new CloudWatchLogsClient(common),
     s3: new S3Client(c),
     secrets: new SecretsManagerClient(common),
+    servicediscovery: new ServiceDiscoveryClient(common),
   };
 }
 
@@ -69,6 +72,7 @@ export function destroyClients(clients: TwinClients | undefined): void {
   clients.logs.destroy();
   clients.s3.destroy();
   clients.secrets.destroy();
+  clients.servicediscovery.destroy();
 }
 
 export interface AwsCliResult {

@@ -6,7 +6,7 @@
  * ec2Query XML) and encodes thrown `AwsError`s in the protocol's real error format.
  *
  * Decoding conventions (done by the protocol layer, so every module sees the same shapes):
- * - awsJson (ECS, Logs, Secrets Manager, CloudWatch JSON 1.0): the JSON body as is. Timestamps stay
+ * - awsJson (ECS, Logs, Secrets Manager, Cloud Map, CloudWatch JSON 1.0): the JSON body as is. Timestamps stay
  *   epoch seconds (numbers).
  * - awsQuery (Auto Scaling, CloudWatch legacy): `A.member.1.B=x` becomes `{A: [{B: 'x'}]}`;
  *   `Tags.member.1.Key`/`Value` likewise; scalars stay strings (the module coerces numbers/booleans).
@@ -21,7 +21,8 @@
  *   return the ec2 wire names (lowerCamel, `volumeSet`, `tagSet`, …).
  */
 
-export type ServiceName = 'ecs' | 'autoscaling' | 'ec2' | 'monitoring' | 'logs' | 's3' | 'secretsmanager';
+export type ServiceName =
+  'ecs' | 'autoscaling' | 'ec2' | 'monitoring' | 'logs' | 's3' | 'secretsmanager' | 'servicediscovery';
 
 export type Protocol = 'awsJson1_1' | 'awsJson1_0' | 'awsQuery' | 'ec2Query' | 'restXml';
 

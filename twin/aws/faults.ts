@@ -53,6 +53,7 @@ export const THROTTLING: Readonly<Record<ServiceName, { code: string; status: nu
   logs: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   s3: { code: 'SlowDown', status: 503, message: 'Please reduce your request rate.' },
   secretsmanager: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+  servicediscovery: { code: 'RequestLimitExceeded', status: 400, message: 'Rate exceeded' },
 };
 
 const SERVICES = new Set<string>(Object.keys(THROTTLING));
@@ -66,6 +67,7 @@ const SERVER_ERRORS: Readonly<Record<ServiceName, { internal: string; unavailabl
   logs: { internal: 'ServiceUnavailableException', unavailable: 'ServiceUnavailableException' },
   s3: { internal: 'InternalError', unavailable: 'ServiceUnavailable' },
   secretsmanager: { internal: 'InternalServiceError', unavailable: 'ServiceUnavailable' },
+  servicediscovery: { internal: 'InternalFailure', unavailable: 'ServiceUnavailable' },
 };
 
 export function serverErrorCode(service: ServiceName, status: number): string {

@@ -10,7 +10,7 @@ import { LoopbackAllocator } from '../core/loopback.js';
 import { Rng } from '../core/rng.js';
 import { WorldLog } from '../core/world-log.js';
 import { CallLog } from './call-log.js';
-import type { ServiceModule } from './contract.js';
+import { AwsError, type ServiceModule } from './contract.js';
 import { type Control, createControl } from './control.js';
 import { FaultControl } from './faults.js';
 import { type PersistedState, Persister, STATE_FORMAT, loadState } from './persist.js';
@@ -25,11 +25,13 @@ import { createCloudWatch } from './services/cloudwatch.js';
 import { createLogs } from './services/logs.js';
 import { createS3 } from './services/s3.js';
 import { createSecretsManager } from './services/secretsmanager.js';
+import { type CloudMapParams, createCloudMap } from './services/servicediscovery.js';
 
 export type { CallFilter, CallRecord } from './call-log.js';
 export { CallLog } from './call-log.js';
 export type { FaultRule, FaultSpec } from './faults.js';
 export type { ComputeParams, ComputeSimulation } from './services/compute/index.js';
+export type { CloudMapParams } from './services/servicediscovery.js';
 export { FaultControl, THROTTLING } from './faults.js';
 
 export interface AwsTwinOptions {
@@ -52,6 +54,8 @@ export interface AwsTwinOptions {
   /** Default 000000000000. */
   accountId?: string;
   params?: Partial<ComputeParams>;
+  /** Delays of Cloud Map's asynchronous operations. */
+  cloudMap?: Partial<CloudMapParams>;
   /** Largest request body, bytes. Default 64 MiB. */
   maxBodyBytes?: number;
   /** Receives unexpected handler failures (default: stderr). */
@@ -65,6 +69,17 @@ export interface TwinSnapshot {
   services: Record<string, unknown>;
 }
 
+/**
+ * The twin's DNS over the Cloud Map records (what a task's VPC resolver answers): `<service>.<namespace>`
+ * gives the IPv4 addresses of the healthy registered instances. No TTL, no negative caching.
+ */
+export interface TwinDns {
+  /** A records: `<service>.<namespace>` or `<instance-id>.<service>.<namespace>`. */
+  resolve(name: string): string[];
+  /** SRV records of `<service>.<namespace>`. */
+  resolveSrv(name: string): { target: string; port: number }[];
+}
+
 export interface AwsTwin {
   endpoint: string;
   port: number;
@@ -76,6 +91,8 @@ export interface AwsTwin {
   calls: CallLog;
   faults: FaultControl;
   compute: ComputeSimulation;
+  /** Name resolution over Cloud Map (the simulated members use it for discovery). */
+  dns: TwinDns;
   /** The data and compute service modules the endpoint serves. */
   modules: readonly ServiceModule[];
   /** Resolves a Secrets Manager `valueFrom` (ARN or name) to its current value. */
@@ -114,7 +131,18 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
   const s3 = createS3({ rng: dataRng, clock, region });
   const cloudwatch = createCloudWatch({ clock, world });
   const logs = createLogs();
-  const dataModules: ServiceModule[] = [s3, cloudwatch, logs, secrets];
+  // Cloud Map checks VPCs in EC2, which is created after it (ECS needs Cloud Map's registry port).
+  const late: { compute?: ComputeSimulation } = {};
+  const cloudMap = createCloudMap({
+    clock,
+    rng: derivedRng(seed, 4),
+    world,
+    region,
+    accountId,
+    vpcExists: (vpcId) => late.compute?.vpcExists(vpcId) ?? false,
+    ...(opts.cloudMap ? { params: opts.cloudMap } : {}),
+  });
+  const dataModules: ServiceModule[] = [s3, cloudwatch, logs, secrets, cloudMap];
   const compute = createComputeSimulation({
     clock,
     rng,
@@ -123,13 +151,20 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
     region,
     accountId,
     resolveSecret: (arn) => secrets.resolveSecret(arn),
+    serviceDiscovery: cloudMap.registry,
     ...(opts.params ? { params: opts.params } : {}),
   });
+  late.compute = compute;
+  const dns: TwinDns = {
+    resolve: (name) => cloudMap.resolve(name),
+    resolveSrv: (name) => cloudMap.resolveSrv(name),
+  };
   const modules: ServiceModule[] = [...compute.modules, ...dataModules];
 
   /** Stops the simulations' timers (also when start-up fails half-way). */
   const halt = () => {
     cloudwatch.stop();
+    cloudMap.stop();
     compute.stop();
     if (!opts.clock) clock.stop();
   };
@@ -186,7 +221,14 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
       timeScale: clock.timeScale,
     }),
     snapshot,
-    worldOps: compute.control,
+    worldOps: {
+      ...compute.control,
+      resolveDns: (input) => {
+        const name = typeof input['name'] === 'string' ? input['name'] : '';
+        if (name === '') throw new AwsError('InvalidParameter', 'resolveDns needs {name}');
+        return { name, addresses: dns.resolve(name), srv: dns.resolveSrv(name) };
+      },
+    },
     context: () => ({ requestId: uuid(requestRng), region, accountId, now: clock.now() }),
   });
 
@@ -228,6 +270,7 @@ export async function startAwsTwin(opts: AwsTwinOptions = {}): Promise<AwsTwin> 
     calls,
     faults,
     compute,
+    dns,
     modules,
     resolveSecret: (ref) => secrets.resolveSecret(ref),
     snapshot,

@@ -287,7 +287,10 @@ export async function startTwinServer(opts: TwinServerOptions): Promise<TwinServ
     const requestId = opts.requestId();
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://twin.invalid');
+      // A proxy request names the absolute URL (`POST http://data-127.0.0.1:4566/`, what the AWS CLI
+      // sends through HTTP_PROXY for host-prefixed operations); only its path and query matter here.
+      const target = (req.url ?? '/').replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/';
+      url = new URL(target, 'http://twin.invalid');
     } catch {
       send(res, req.method ?? 'GET', {
         status: 400,

@@ -12,8 +12,14 @@
  * - `NEO4J_server_bolt_listen__address` / the 7687 port mapping → the Bolt port;
  * - `NEO4J_ECS_MEMBER` → the member's name (default: from the /data bind path
  *   `/var/lib/neo4j-ecs/<member>`, else the service group and task id);
- * - `NEO4J_dbms_cluster_endpoints` / `..._discovery_v2_endpoints` / `..._discovery_endpoints` → which
- *   members form one cluster (default: one cluster per ECS cluster).
+ * - discovery, as Neo4j does it: `NEO4J_dbms_cluster_discovery_resolver__type` (LIST, DNS or SRV) and
+ *   the endpoints `NEO4J_dbms_cluster_endpoints` / `..._discovery_v2_endpoints` /
+ *   `..._discovery_endpoints`. A member finds its peers only by resolving its endpoints through the
+ *   twin's DNS (`resolve`, the Cloud Map records), at start and every `discoveryRetryMs` until it has
+ *   found somebody; it joins the cluster of the running members at the addresses it resolved (or the
+ *   one its volume's server id belongs to, or a new one). A member that resolves nobody waits for
+ *   discovery, as real Neo4j waits for its initial primaries: no Bolt, health UNKNOWN, and the world
+ *   log and its own log say so. No endpoints at all means a standalone server.
  *
  * Its data lives on an attached EBS volume: the one `NEO4J_ECS_VOLUME_ID` names (the entry point
  * refuses to start without it, docs/topology.md), else the one whose id or device appears in the host
@@ -32,6 +38,7 @@ import type { TaskContainerInfo, TaskControl, TaskLifecycleHooks, TaskRuntimeInf
 import { ClusterModel } from './cluster.js';
 import type { ClusterParams, Mode } from './cluster.js';
 import { MemberRefusedError, SimMember } from './member.js';
+import { MemberVolume } from './store.js';
 
 export interface EcsNeo4jRuntimeOptions {
   clock: VirtualClock;
@@ -48,6 +55,15 @@ export interface EcsNeo4jRuntimeOptions {
   isNeo4jContainer?: (c: TaskContainerInfo) => boolean;
   /** Virtual ms between health evaluations. Default 1000. */
   healthIntervalMs?: number;
+  /**
+   * The DNS a task's resolver answers from (A records): the twin's Cloud Map records. Without it only
+   * IP literals in the endpoints resolve.
+   */
+  resolve?: (name: string) => string[];
+  /** SRV records, for `resolver_type=SRV`. */
+  resolveSrv?: (name: string) => { target: string; port: number }[];
+  /** Virtual ms between two discovery attempts of a member that has not found its peers. Default 5000. */
+  discoveryRetryMs?: number;
 }
 
 export interface EcsMemberInfo {
@@ -58,9 +74,11 @@ export interface EcsMemberInfo {
   name: string;
   mode: Mode;
   boltUrl: string;
+  /** Empty while it is still discovering (and has never run on its volume). */
   serverId: string;
   volumeId: string | null;
-  state: SimMember['state'];
+  /** `discovering`: running in its task, but it has not found its peers yet (no Bolt). */
+  state: SimMember['state'] | 'discovering';
 }
 
 export interface EcsNeo4jRuntime extends TaskLifecycleHooks {
@@ -68,6 +86,8 @@ export interface EcsNeo4jRuntime extends TaskLifecycleHooks {
   cluster(key: string): ClusterModel | undefined;
   members(): EcsMemberInfo[];
   memberForTask(taskArn: string): SimMember | undefined;
+  /** The member's own log lines (what neo4j.log would say about discovery), oldest first. */
+  memberLog(taskArn: string): string[];
   /** Stops every member and timer. */
   stop(): Promise<void>;
 }
@@ -132,15 +152,53 @@ function pickVolume(
   return task.attachedVolumes.length === 1 ? (task.attachedVolumes[0] ?? null) : null;
 }
 
+/** How a member finds its peers (dbms.cluster.discovery.resolver_type and the endpoints). */
+export interface DiscoveryConfig {
+  resolver: 'LIST' | 'DNS' | 'SRV' | 'K8S';
+  endpoints: { host: string; port: number }[];
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+export function discoveryConfig(env: Record<string, string>): DiscoveryConfig {
+  const raw = (
+    env.NEO4J_dbms_cluster_discovery_resolver__type ??
+    env.NEO4J_dbms_cluster_discovery_type ??
+    'LIST'
+  ).toUpperCase();
+  const resolver = raw === 'DNS' || raw === 'SRV' || raw === 'K8S' ? raw : 'LIST';
+  const list =
+    env.NEO4J_dbms_cluster_endpoints ??
+    env.NEO4J_dbms_cluster_discovery_v2_endpoints ??
+    env.NEO4J_dbms_cluster_discovery_endpoints ??
+    '';
+  const endpoints = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+    .map((e) => {
+      const m = /^(.*?)(?::(\d+))?$/.exec(e);
+      return { host: (m?.[1] ?? e).replace(/^\[|\]$/g, ''), port: Number(m?.[2] ?? 6000) };
+    });
+  return { resolver, endpoints };
+}
+
 interface Running {
   task: TaskRuntimeInfo;
-  /** The Neo4j cluster this member discovered. */
+  name: string;
+  env: Record<string, string>;
+  container: TaskContainerInfo;
+  /** The Neo4j cluster this member discovered (empty while discovering). */
   key: string;
-  member: SimMember;
+  member: SimMember | null;
   control: TaskControl;
   volumeId: string | null;
   health: TimerHandle | null;
   lastHealth: string;
+  /** The next discovery attempt, while it has not found its peers. */
+  discovery: TimerHandle | null;
+  attempts: number;
+  log: string[];
 }
 
 export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRuntime {
@@ -186,7 +244,7 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
 
   const checkHealth = (r: Running): void => {
     r.health = null;
-    if (running.get(r.task.taskArn) !== r || r.member.state !== 'running') return;
+    if (running.get(r.task.taskArn) !== r || !r.member || r.member.state !== 'running') return;
     const c = clusters.get(r.key);
     let status: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' = 'UNKNOWN';
     const s = c?.servers.get(r.member.serverId);
@@ -214,12 +272,57 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
     );
   };
 
-  /** Members that discover each other form one cluster: keyed by their discovery endpoints. */
-  const clusterKey = (task: TaskRuntimeInfo, env: Record<string, string>): string =>
-    env.NEO4J_dbms_cluster_endpoints ??
-    env.NEO4J_dbms_cluster_discovery_v2_endpoints ??
-    env.NEO4J_dbms_cluster_discovery_endpoints ??
-    task.clusterArn;
+  const retryMs = opts.discoveryRetryMs ?? 5000;
+  const memberLine = (r: Running, level: string, text: string): void => {
+    r.log.push(`${new Date(opts.clock.now()).toISOString()} ${level} ${text}`);
+    if (r.log.length > 500) r.log.splice(0, r.log.length - 500);
+  };
+
+  /** The addresses a member's endpoints resolve to, as its resolver does it. */
+  const resolveEndpoints = (d: DiscoveryConfig): string[] => {
+    const a = (host: string): string[] => (IPV4.test(host) ? [host] : (opts.resolve?.(host) ?? []));
+    const out: string[] = [];
+    for (const e of d.endpoints) {
+      if (d.resolver === 'SRV') for (const srv of opts.resolveSrv?.(e.host) ?? []) out.push(...a(srv.target));
+      else if (d.resolver !== 'K8S') out.push(...a(e.host));
+    }
+    return [...new Set(out)];
+  };
+
+  /** A key for a new cluster model: its endpoints, made unique. */
+  const newKey = (base: string): string => {
+    if (!clusters.has(base)) return base;
+    let n = 2;
+    while (clusters.has(`${base}#${n}`)) n++;
+    return `${base}#${n}`;
+  };
+
+  /**
+   * Which cluster a member joins, from the addresses it resolved: that of the running members there
+   * (a formed one first, then the largest), else the one its volume's server id belongs to (the
+   * system database on its store), else a new one. Undefined: nobody is there, keep discovering.
+   */
+  const pickCluster = (r: Running, addresses: string[], serverId: string | undefined): string | undefined => {
+    const peers = [...running.values()].filter(
+      (o) => o !== r && o.key !== '' && addresses.includes(o.task.address),
+    );
+    const self = addresses.includes(r.task.address);
+    if (!peers.length && !self) return undefined;
+    const keys = [...new Set(peers.map((p) => p.key))].filter((k) => clusters.has(k));
+    keys.sort((x, y) => {
+      const cx = clusters.get(x);
+      const cy = clusters.get(y);
+      const fx = cx?.formed ? 1 : 0;
+      const fy = cy?.formed ? 1 : 0;
+      if (fx !== fy) return fy - fx;
+      const sx = peers.filter((p) => p.key === x).length;
+      const sy = peers.filter((p) => p.key === y).length;
+      return sy - sx;
+    });
+    if (keys[0] !== undefined) return keys[0];
+    if (serverId !== undefined) for (const [k, c] of clusters) if (c.servers.has(serverId)) return k;
+    return '';
+  };
 
   return {
     async onTaskStarted(task, control) {
@@ -249,8 +352,7 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
           : slash > 0
             ? [auth.slice(0, slash), auth.slice(slash + 1)]
             : ['neo4j', auth];
-      const key = clusterKey(task, env);
-      const cluster = clusterFor(key, env, image.edition);
+      const discovery = discoveryConfig(env);
       const expectedVolume = env.NEO4J_ECS_VOLUME_ID;
       const vol = pickVolume(task, container, name, expectedVolume);
       if (expectedVolume && !vol) {
@@ -267,39 +369,116 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         return;
       }
       if (!vol) opts.log.append('neo4j.member.no-volume', { member: name, taskArn: task.taskArn });
-      const member = new SimMember({
-        name,
-        mode: modeOf(env),
-        host: task.address,
-        port: boltPort(container, env),
-        version: image.version,
-        edition: image.edition,
-        user,
-        password,
-        volume: vol ? vol.data : new Map<string, string>(),
-        cluster,
-        log: opts.log,
-      });
+      const data = vol ? vol.data : new Map<string, string>();
       const r: Running = {
         task,
-        key,
-        member,
+        name,
+        env,
+        container,
+        key: '',
+        member: null,
         control,
         volumeId: vol?.volumeId ?? null,
         health: null,
         lastHealth: '',
+        discovery: null,
+        attempts: 0,
+        log: [],
       };
       running.set(task.taskArn, r);
-      try {
-        await member.start();
-      } catch (e) {
-        running.delete(task.taskArn);
-        const reason = e instanceof MemberRefusedError ? e.message : `failed to start: ${String(e)}`;
-        control.exit(1, reason);
+      control.setHealth('UNKNOWN');
+      const endpointsText = discovery.endpoints.map((e) => `${e.host}:${e.port}`).join(',');
+
+      const start = async (key: string, standalone: boolean): Promise<void> => {
+        r.key = key;
+        const cluster =
+          clusters.get(key) ??
+          clusterFor(
+            key,
+            standalone ? { ...env, NEO4J_dbms_cluster_minimum__initial__system__primaries__count: '1' } : env,
+            image.edition,
+          );
+        const member = new SimMember({
+          name,
+          mode: modeOf(env),
+          host: task.address,
+          port: boltPort(container, env),
+          version: image.version,
+          edition: image.edition,
+          user,
+          password,
+          volume: data,
+          cluster,
+          log: opts.log,
+        });
+        r.member = member;
+        try {
+          await member.start();
+        } catch (e) {
+          running.delete(task.taskArn);
+          const reason = e instanceof MemberRefusedError ? e.message : `failed to start: ${String(e)}`;
+          memberLine(r, 'ERROR', reason);
+          control.exit(1, reason);
+          return;
+        }
+        if (running.get(task.taskArn) !== r) {
+          // The task stopped while the member was starting.
+          await member.stop('task stopped');
+          return;
+        }
+        memberLine(r, 'INFO', `Started (Bolt on ${member.address}, cluster ${key}).`);
+        r.control.setHealth('UNKNOWN');
+        r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
+      };
+
+      const attempt = async (): Promise<void> => {
+        r.discovery = null;
+        if (running.get(task.taskArn) !== r) return;
+        r.attempts += 1;
+        const addresses = resolveEndpoints(discovery);
+        memberLine(
+          r,
+          'INFO',
+          `Resolved endpoints with ${discovery.resolver}{endpoints:'[${endpointsText}]'} to '[${addresses.map((a) => `${a}:6000`).join(', ')}]'`,
+        );
+        const key = pickCluster(r, addresses, new MemberVolume(data).serverId());
+        if (key === undefined) {
+          if (r.attempts === 1) {
+            memberLine(
+              r,
+              'INFO',
+              `Waiting for server discovery: no member found at ${endpointsText} (resolver ${discovery.resolver}).`,
+            );
+            opts.log.append('neo4j.member.discovering', {
+              member: name,
+              taskArn: task.taskArn,
+              resolver: discovery.resolver,
+              endpoints: endpointsText,
+              address: task.address,
+            });
+          }
+          r.discovery = opts.clock.setTimeout(() => void attempt(), retryMs);
+          return;
+        }
+        opts.log.append('neo4j.member.discovered', {
+          member: name,
+          taskArn: task.taskArn,
+          resolver: discovery.resolver,
+          endpoints: endpointsText,
+          addresses,
+          attempts: r.attempts,
+          cluster: key || null,
+        });
+        await start(key || newKey(endpointsText), false);
+      };
+
+      if (!discovery.endpoints.length) {
+        // No endpoints with LIST: a standalone server (minimum_initial_system_primaries_count is ignored).
+        memberLine(r, 'INFO', 'No discovery endpoints: running as a standalone server.');
+        await start(newKey(`standalone:${task.taskArn}`), true);
         return;
       }
-      r.control.setHealth('UNKNOWN');
-      r.health = opts.clock.setTimeout(() => checkHealth(r), healthEvery);
+      await attempt();
     },
 
     async onTaskStopped(task, reason) {
@@ -307,7 +486,15 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
       if (!r) return;
       running.delete(task.taskArn);
       opts.clock.clearTimeout(r.health ?? undefined);
-      await r.member.stop(reason);
+      opts.clock.clearTimeout(r.discovery ?? undefined);
+      if (!r.member)
+        opts.log.append('neo4j.member.stopped', {
+          member: r.name,
+          taskArn: task.taskArn,
+          reason,
+          discovered: false,
+        });
+      await r.member?.stop(reason);
     },
 
     cluster: (key) => clusters.get(key),
@@ -317,20 +504,23 @@ export function createEcsNeo4jRuntime(opts: EcsNeo4jRuntimeOptions): EcsNeo4jRun
         taskArn: r.task.taskArn,
         clusterArn: r.task.clusterArn,
         cluster: r.key,
-        name: r.member.name,
-        mode: r.member.mode,
-        boltUrl: r.member.boltUrl,
-        serverId: r.member.serverId,
+        name: r.name,
+        mode: r.member?.mode ?? modeOf(r.env),
+        boltUrl: r.member?.boltUrl ?? `bolt://${r.task.address}:${boltPort(r.container, r.env)}`,
+        serverId: r.member?.serverId ?? '',
         volumeId: r.volumeId,
-        state: r.member.state,
+        state: r.member?.state ?? 'discovering',
       })),
 
-    memberForTask: (arn) => running.get(arn)?.member,
+    memberForTask: (arn) => running.get(arn)?.member ?? undefined,
+
+    memberLog: (arn) => [...(running.get(arn)?.log ?? [])],
 
     async stop() {
       for (const r of [...running.values()]) {
         opts.clock.clearTimeout(r.health ?? undefined);
-        await r.member.stop('twin stopped');
+        opts.clock.clearTimeout(r.discovery ?? undefined);
+        await r.member?.stop('twin stopped');
       }
       running.clear();
       for (const c of clusters.values()) c.shutdown();

@@ -7,7 +7,14 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { describeEcsInstances, describeModifications, observeTopology } from '../../aws/observe-topology.js';
+import type { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { NetworkLookup } from '../../aws/network.js';
+import {
+  describeEcsInstances,
+  describeModifications,
+  describeZoneStates,
+  observeTopology,
+} from '../../aws/observe-topology.js';
 import * as exec from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
@@ -17,7 +24,7 @@ import type {
   ObservedTaskDefinition,
   ObservedTopology,
 } from '../../model/observed.js';
-import { secondaryServiceName } from '../../model/placement.js';
+import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
 import { enableServer } from '../../neo4j/admin.js';
 import { MemberConnection } from '../../neo4j/connection.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
@@ -50,6 +57,8 @@ export interface TopologyDeps {
   ecs: ECSClient;
   ec2: EC2Client;
   autoscaling: AutoScalingClient;
+  /** Cloud Map, to find the members' discovery service; without it no member service is created. */
+  servicediscovery?: ServiceDiscoveryClient;
   /** Reads the credentials secret for the Bolt observation; without it Neo4j is not observed. */
   secrets?: SecretReader;
   /** Called with the password once read, so events and logs redact it. */
@@ -73,10 +82,22 @@ async function observeMembers(
     .map((t) => t.address as string)
     .sort();
   if (addresses.length === 0) return undefined;
+  const arn = cluster.spec.credentials.secretArn;
   try {
-    const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
+    let creds = await credentialsFromSecret(deps.secrets, arn);
     deps.onSecret?.(creds.password);
-    return await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+    let seen = await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+    if (seen.authFailed && deps.secrets.invalidate) {
+      // The cached password may have been rotated: read the secret again at once, and retry if it changed.
+      deps.secrets.invalidate(arn);
+      const fresh = await credentialsFromSecret(deps.secrets, arn);
+      if (fresh.user !== creds.user || fresh.password !== creds.password) {
+        creds = fresh;
+        deps.onSecret?.(creds.password);
+        seen = await observeNeo4j(addresses, creds, deps.probeTimeoutMs ?? 3000);
+      }
+    }
+    return seen;
   } catch {
     // Unreachable members and an unreadable secret are facts of this pass: no Neo4j view.
     return undefined;
@@ -88,6 +109,10 @@ const TD_CACHE_MAX = 2000;
 
 export function topologyReconciler(deps: TopologyDeps): Reconciler {
   const tdCache = new Map<string, unknown>();
+  /** The members' Cloud Map service and security groups, cached (immutable references; src/aws/network.ts). */
+  const network = deps.servicediscovery
+    ? new NetworkLookup({ ec2: deps.ec2, servicediscovery: deps.servicediscovery })
+    : undefined;
   /** Container-instance reads shared by the clusters observed at one instant (a pass group). */
   const sharedInstances = new Map<string, Promise<ObservedEcsInstance[]>>();
   const instancesAt = (
@@ -147,6 +172,22 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         ctx.signal,
       );
       remember(topology.taskDefinitions);
+      const namespace = cluster.spec.discovery.namespace;
+      if (network)
+        topology.network = await network.lookup(
+          cluster.metadata.name,
+          namespace,
+          ctx.clock.now(),
+          ctx.signal,
+        );
+      // A primaries' AZ without a connected container instance: lost, or capacity still coming? Ask EC2.
+      const dark = [...new Set(primaryPlacement(cluster).map((slot) => slot.zone))].filter(
+        (z) =>
+          !topology.instances.some(
+            (i) => i.availabilityZone === z && i.status === 'ACTIVE' && i.agentConnected,
+          ),
+      );
+      if (dark.length > 0) topology.zoneStates = await describeZoneStates(deps.ec2, dark, ctx.signal);
       const observed: ObservedCluster = { ...ctx.observed, topology };
       const neo4j = await observeMembers(deps, cluster, observed);
       if (neo4j) observed.neo4j = neo4j;
@@ -191,9 +232,15 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
       result = mergeResults(
         result,
         await runPlan(ctx, planServices(cluster, observed), async (a) => {
-          if (a.type === 'CreateService')
-            await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
-          else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
+          try {
+            if (a.type === 'CreateService')
+              await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
+            else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
+          } catch (e) {
+            // The registry or a security group may be gone: look them up again next pass.
+            network?.invalidate(cluster.metadata.name, namespace);
+            throw e;
+          }
         }),
       );
       for (const message of terminatingWaitNotices(cluster, observed))

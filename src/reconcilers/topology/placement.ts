@@ -82,12 +82,15 @@ export function placedMembers(desired: Neo4jCluster, observed: Obs): PlacementSt
 }
 
 /**
- * AZs whose container instances have all lost their agent (an impaired AZ): reported as a refused
- * hold naming the members pinned there. Their volumes stay (EBS cannot move them).
+ * AZs that are lost: every container instance there lost its agent (an impaired AZ), or EC2 reports
+ * the AZ itself as not `available` (`zoneStates`, read only while an AZ has no connected instance: once
+ * the ASG has terminated the impaired instances, nothing else says the AZ is gone). Reported as a
+ * refused hold naming the members pinned there. Their volumes stay (EBS cannot move them).
  */
 export function zonesLost(
   desired: Neo4jCluster,
   instances: readonly ObservedEcsInstance[],
+  zoneStates: Readonly<Record<string, string>> = {},
 ): { zones: Set<string>; holds: Hold[] } {
   const byZone = new Map<string, string[]>();
   for (const slot of primaryPlacement(desired))
@@ -96,12 +99,15 @@ export function zonesLost(
   const zones = new Set<string>();
   for (const [zone, members] of byZone) {
     const inZone = instances.filter((i) => i.availabilityZone === zone && i.status !== 'INACTIVE');
-    if (inZone.length === 0 || inZone.some((i) => i.agentConnected)) continue;
+    const state = zoneStates[zone];
+    const agentsLost = inZone.length > 0 && !inZone.some((i) => i.agentConnected);
+    const zoneDown = state !== undefined && state !== 'available';
+    if (!agentsLost && !zoneDown) continue;
     zones.add(zone);
     out.push({
       kind: 'refused',
       reason: 'ZoneUnavailable',
-      message: `every container instance in ${zone} has lost its ECS agent: ${members.join(', ')} cannot run until the AZ recovers (their volumes cannot leave it)`,
+      message: `${agentsLost ? `every container instance in ${zone} has lost its ECS agent` : `${zone} is ${state} (EC2)`}: ${members.join(', ')} cannot run until the AZ recovers (their volumes cannot leave it)`,
     });
   }
   return { zones, holds: out };
@@ -304,7 +310,7 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
     p.hosted.set(a.instanceId, (p.hosted.get(a.instanceId) ?? 0) + 1);
     p.devices.set(a.instanceId, (p.devices.get(a.instanceId) ?? new Set()).add(a.device));
   }
-  const lost = zonesLost(desired, topo.instances);
+  const lost = zonesLost(desired, topo.instances, topo.zoneStates);
   p.waits.push(...lost.holds);
   // Nothing is done in a lost AZ until it recovers.
   for (const slot of primaryPlacement(desired)) if (!lost.zones.has(slot.zone)) placeMember(p, slot);

@@ -5,9 +5,15 @@
  * secondaries: desiredCount = spec.secondaries.count, spread over AZs, on the pool attribute, min/max
  * from maxUnavailableSecondaries.
  *
- * A primary's task definition is changed here only while it has no task (bring-up, heal); otherwise
- * the change waits for the ordered roll (issue 7) with a `RollPending` hold. The secondaries roll
- * through ECS within their min/max.
+ * Every member service registers its tasks in the cluster's Cloud Map service and runs them in the
+ * members' security groups (`observed.topology.network`, looked up by src/aws/network.ts). Without
+ * either, no service is created (`DiscoveryServiceMissing`, `SecurityGroupMissing`). An existing
+ * service without them (made by an older operator) gets them with UpdateService.
+ *
+ * A primary's task definition, registry and security groups are changed here only while it has no
+ * task (bring-up, heal), because ECS starts a new deployment for each, which restarts the member;
+ * otherwise the change waits for the ordered roll (issue 7) with a `RollPending` hold. The secondaries
+ * roll through ECS within their min/max.
  */
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster, ObservedService } from '../../model/observed.js';
@@ -26,6 +32,10 @@ export interface ServiceSettings {
   deploymentConfiguration: { minimumHealthyPercent: number; maximumPercent: number };
   /** awsvpc subnets: those of the ASG the tasks run on (set at creation; ECS needs them for awsvpc). */
   subnets: string[];
+  /** The Cloud Map service the tasks register in (`serviceRegistries: [{ registryArn }]`). */
+  registryArn: string;
+  /** awsvpc security groups: the members' groups, sorted. */
+  securityGroups: string[];
 }
 
 export interface CreateService extends Action {
@@ -59,8 +69,20 @@ function liveTasks(observed: Obs, service: string): number {
     .length;
 }
 
+/** What a change of these fields does to a running primary: a new deployment, so a restart. */
+const RESTARTING = ['taskDefinition', 'registryArn', 'securityGroups', 'subnets'] as const;
+
+const sameSet = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
+  [...(a ?? [])].sort().join(',') === [...b].sort().join(',');
+
 function diff(current: ObservedService, want: ServiceSettings): Partial<ServiceSettings> {
   const changes: Partial<ServiceSettings> = {};
+  if (!sameSet(current.serviceRegistries, [want.registryArn])) changes.registryArn = want.registryArn;
+  if (!sameSet(current.securityGroups, want.securityGroups)) {
+    changes.securityGroups = want.securityGroups;
+    // UpdateService replaces the whole awsvpc configuration: keep the subnets the service has.
+    changes.subnets = current.subnets?.length ? [...current.subnets].sort() : want.subnets;
+  }
   if (current.taskDefinition !== want.taskDefinition) changes.taskDefinition = want.taskDefinition;
   if (current.desiredCount !== want.desiredCount) changes.desiredCount = want.desiredCount;
   const cons = (current.placementConstraints ?? []).map((c) => `${c.type}:${c.expression ?? ''}`).join('|');
@@ -83,8 +105,58 @@ interface Plan {
   /** The ARN of the newest ACTIVE revision when it matches the spec, else undefined (register first). */
   currentArn(family: string): string | undefined;
   placed: ReturnType<typeof placedMembers>;
+  /** The registry and security groups, when both were found. */
+  network: { registryArn: string; securityGroups: string[] } | undefined;
   acts: ServiceAction[];
   holds: Hold[];
+}
+
+/** A hold for each missing network reference; empty when both were found. */
+function networkHolds(desired: Neo4jCluster, topo: NonNullable<Obs['topology']>): Hold[] {
+  const name = desired.metadata.name;
+  const ns = desired.spec.discovery.namespace;
+  const out: Hold[] = [];
+  if (topo.network?.registryArn === undefined)
+    out.push({
+      kind: 'blocked',
+      reason: 'DiscoveryServiceMissing',
+      message: `no Cloud Map service ${name} in the private DNS namespace ${ns}: the member services need it to register their tasks (the infrastructure creates both; docs/operations.md)`,
+      requeueAfterMs: NETWORK_RECHECK_MS,
+    });
+  if ((topo.network?.securityGroupIds.length ?? 0) === 0)
+    out.push({
+      kind: 'blocked',
+      reason: 'SecurityGroupMissing',
+      message: `no security group tagged ${TAGS.cluster}=${name}: the member services need the members' group (the infrastructure creates it; docs/operations.md)`,
+      requeueAfterMs: NETWORK_RECHECK_MS,
+    });
+  return out;
+}
+
+/** How soon to look again for missing infrastructure. */
+const NETWORK_RECHECK_MS = 30_000;
+
+/**
+ * The settings the service wants. While a network reference is missing its fields are empty and
+ * `withoutMissingNetwork` keeps them out of the changes: an existing service still gets its other
+ * changes, but no service is created.
+ */
+function withNetwork(
+  p: Plan,
+  base: Omit<ServiceSettings, 'registryArn' | 'securityGroups'>,
+): ServiceSettings {
+  return {
+    ...base,
+    registryArn: p.network?.registryArn ?? '',
+    securityGroups: p.network?.securityGroups ?? [],
+  };
+}
+
+/** Drops the network fields from `changes` while the references are missing (nothing to set them to). */
+function withoutMissingNetwork(p: Plan, changes: Partial<ServiceSettings>): Partial<ServiceSettings> {
+  if (p.network) return changes;
+  const { registryArn: _r, securityGroups: _g, subnets: _s, ...rest } = changes;
+  return rest;
 }
 
 function subnetsOf(p: Plan, asg: string | undefined): string[] {
@@ -103,7 +175,7 @@ function primaryService(p: Plan, m: string, zone: string): void {
   const service = p.observed.services[m] ?? p.topo.services?.[m];
   const running = liveTasks(p.observed, m) > 0;
   const placed = p.placed.has(m);
-  const want: ServiceSettings = {
+  const want = withNetwork(p, {
     taskDefinition: arn,
     desiredCount: placed ? 1 : running ? (service?.desiredCount ?? 0) : 0,
     placementConstraints: [
@@ -112,8 +184,9 @@ function primaryService(p: Plan, m: string, zone: string): void {
     placementStrategy: [],
     deploymentConfiguration: { minimumHealthyPercent: 0, maximumPercent: 100 },
     subnets: subnetsOf(p, p.desired.spec.capacity.primaryAutoScalingGroups[zone]),
-  };
+  });
   if (!service) {
+    if (!p.network) return; // networkHolds says why
     p.acts.push({
       kind: 'act',
       type: 'CreateService',
@@ -130,13 +203,21 @@ function primaryService(p: Plan, m: string, zone: string): void {
     p.holds.push(recheck('ServiceDraining', `${m}'s service is DRAINING`, m));
     return;
   }
-  const changes = diff(service, want);
-  if (changes.taskDefinition !== undefined && running) {
-    delete changes.taskDefinition;
+  const changes = withoutMissingNetwork(p, diff(service, want));
+  const restarting = RESTARTING.filter((k) => changes[k] !== undefined);
+  if (restarting.length > 0 && running) {
+    for (const k of RESTARTING) delete changes[k];
+    const what = [
+      ...(restarting.includes('taskDefinition')
+        ? [`it runs ${service.taskDefinition}; the spec asks for ${arn}`]
+        : []),
+      ...(restarting.includes('registryArn') ? ['its service lacks the Cloud Map registry'] : []),
+      ...(restarting.includes('securityGroups') ? ["its service lacks the members' security groups"] : []),
+    ];
     p.holds.push({
       kind: 'refused',
       reason: 'RollPending',
-      message: `${m} runs ${service.taskDefinition}; the spec asks for ${arn}, but primaries restart only through the ordered roll, which is not implemented yet`,
+      message: `${m}: ${what.join('; ')}, but that restarts the member and primaries restart only through the ordered roll, which is not implemented yet`,
       member: m,
     });
   }
@@ -162,7 +243,7 @@ function secondariesService(p: Plan): void {
     p.holds.push(recheck('TaskDefinitionPending', `${sec} waits for its task definition`));
     return;
   }
-  const want: ServiceSettings = {
+  const want = withNetwork(p, {
     taskDefinition: arn,
     desiredCount: count,
     placementConstraints: [
@@ -171,8 +252,9 @@ function secondariesService(p: Plan): void {
     placementStrategy: [{ type: 'spread', field: 'attribute:ecs.availability-zone' }],
     deploymentConfiguration: secondaryDeployment(p.desired),
     subnets: subnetsOf(p, p.desired.spec.capacity.secondaryAutoScalingGroup),
-  };
+  });
   if (!current) {
+    if (!p.network) return; // networkHolds says why
     p.acts.push({
       kind: 'act',
       type: 'CreateService',
@@ -184,7 +266,7 @@ function secondariesService(p: Plan): void {
     });
     return;
   }
-  const changes = diff(current, want);
+  const changes = withoutMissingNetwork(p, diff(current, want));
   if (Object.keys(changes).length === 0) return;
   const scaled = changes.desiredCount !== undefined;
   p.acts.push({
@@ -212,10 +294,15 @@ export function planServices(desired: Neo4jCluster, observed: Obs): Step<Service
       return td && want && sameContent(td.content, want) ? td.arn : undefined;
     },
     placed: placedMembers(desired, observed),
+    network:
+      topo.network?.registryArn !== undefined && topo.network.securityGroupIds.length > 0
+        ? { registryArn: topo.network.registryArn, securityGroups: [...topo.network.securityGroupIds].sort() }
+        : undefined,
     acts: [],
     holds: [],
   };
   for (const slot of primaryPlacement(desired)) primaryService(p, slot.member, slot.zone);
   secondariesService(p);
-  return [...p.acts, ...p.holds];
+  // Missing references first among the holds: a wait after them would hide them.
+  return [...p.acts, ...networkHolds(desired, topo), ...p.holds];
 }

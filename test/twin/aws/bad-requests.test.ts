@@ -18,6 +18,7 @@ const TARGETS: Record<string, { prefix: string; version: string }> = {
   ecs: { prefix: 'AmazonEC2ContainerServiceV20141113', version: '1.1' },
   logs: { prefix: 'Logs_20140328', version: '1.1' },
   secretsmanager: { prefix: 'secretsmanager', version: '1.1' },
+  servicediscovery: { prefix: 'Route53AutoNaming_v20170314', version: '1.1' },
   monitoring: { prefix: 'GraniteServiceVersion20100801', version: '1.0' },
 };
 const QUERY_VERSIONS: Record<string, string> = {
@@ -49,6 +50,10 @@ async function send(service: string, operation: string, payload: 'empty' | 'wron
             Namespace: 9,
             MetricData: 'x',
             maxResults: 'many',
+            Id: [1],
+            ServiceId: 3,
+            Attributes: 'x',
+            Filters: 'y',
           });
     r = await fetch(`${twin.endpoint}/`, {
       method: 'POST',
@@ -119,6 +124,21 @@ describe('bad requests to every operation', () => {
     expect(internal).toEqual([]);
     // ECS, Auto Scaling, EC2, CloudWatch, Logs and Secrets Manager together serve well over 50 operations.
     expect(sent).toBeGreaterThan(100);
+  });
+
+  it('answers Cloud Map requests without their required members with InvalidInput', async () => {
+    const sd = twin.modules.find((m) => m.service === 'servicediscovery')!;
+    const codes = new Set<string>();
+    for (const operation of Object.keys(sd.operations)) {
+      const reply = await send('servicediscovery', operation, 'empty');
+      if (operation === 'ListNamespaces' || operation === 'ListServices' || operation === 'ListOperations') {
+        expect(reply.status).toBe(200);
+        continue;
+      }
+      expect(reply.status).toBe(400);
+      codes.add((JSON.parse(reply.text) as { __type: string }).__type);
+    }
+    expect([...codes]).toEqual(['InvalidInput']);
   });
 
   it('answers the legacy CloudWatch query form for every CloudWatch operation', async () => {

@@ -9,6 +9,7 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -16,6 +17,13 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import {
+  CreatePrivateDnsNamespaceCommand,
+  CreateServiceCommand,
+  GetOperationCommand,
+  RegisterInstanceCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
 import { STATE_FILE } from '../../../twin/aws/persist.js';
 import { VirtualClock } from '../../../twin/core/clock.js';
 import {
@@ -86,6 +94,7 @@ describe('control API over HTTP', () => {
       'monitoring',
       's3',
       'secretsmanager',
+      'servicediscovery',
     ]);
     expect(JSON.stringify(s.json['services'])).toContain('"snap"');
   });
@@ -200,6 +209,25 @@ describe('--state-dir persistence', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  async function firstVpc(t: AwsTwin): Promise<string> {
+    const ec2 = new EC2Client(sdkConfig(t));
+    try {
+      return (await ec2.send(new DescribeVpcsCommand({}))).Vpcs?.[0]?.VpcId ?? '';
+    } finally {
+      ec2.destroy();
+    }
+  }
+
+  /** Polls a Cloud Map operation until SUCCESS; returns its namespace target. */
+  async function untilSucceeded(sd: ServiceDiscoveryClient, id: string): Promise<string> {
+    for (let i = 0; i < 200; i++) {
+      const op = await sd.send(new GetOperationCommand({ OperationId: id }));
+      if (op.Operation?.Status === 'SUCCESS') return op.Operation.Targets?.NAMESPACE ?? '';
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`operation ${id} did not succeed`);
+  }
+
   it('restores data services, compute state and virtual time after a restart', async () => {
     const first = await startTestTwin({ stateDir: dir });
     const a = twinClients(first);
@@ -218,6 +246,33 @@ describe('--state-dir persistence', () => {
         }),
       );
       await a.ecs.send(new CreateClusterCommand({ clusterName: 'graph' }));
+      // Cloud Map: a namespace, a service and an instance, after their operations succeeded.
+      const { forcePathStyle: _f, ...common } = sdkConfig(first);
+      const sd = new ServiceDiscoveryClient(common);
+      try {
+        const vpc = await firstVpc(first);
+        const { OperationId } = await sd.send(
+          new CreatePrivateDnsNamespaceCommand({ Name: 'kept.internal', Vpc: vpc }),
+        );
+        const nsId = await untilSucceeded(sd, OperationId ?? '');
+        const svc = await sd.send(
+          new CreateServiceCommand({
+            Name: 'graph',
+            NamespaceId: nsId,
+            DnsConfig: { DnsRecords: [{ Type: 'A', TTL: 10 }] },
+          }),
+        );
+        const reg = await sd.send(
+          new RegisterInstanceCommand({
+            ServiceId: svc.Service?.Id,
+            InstanceId: 'm1',
+            Attributes: { AWS_INSTANCE_IPV4: '10.0.0.9' },
+          }),
+        );
+        await untilSucceeded(sd, reg.OperationId ?? '');
+      } finally {
+        sd.destroy();
+      }
     } finally {
       destroyClients(a);
       savedAt = first.clock.now();
@@ -242,6 +297,7 @@ describe('--state-dir persistence', () => {
       expect(events.events?.map((e) => e.message)).toEqual(['remember me']);
       const clusters = await ecs.send(new DescribeClustersCommand({ clusters: ['graph'] }));
       expect(clusters.clusters?.[0]?.status).toBe('ACTIVE');
+      expect(second.dns.resolve('graph.kept.internal')).toEqual(['10.0.0.9']);
     } finally {
       for (const cl of [s3, secrets, logs, ecs]) cl.destroy();
       await second.stop();

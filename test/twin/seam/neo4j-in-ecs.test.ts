@@ -9,6 +9,8 @@ import {
   AttachVolumeCommand,
   CreateLaunchTemplateCommand,
   CreateVolumeCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVolumesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -29,6 +31,8 @@ import type { TwinClients } from '../../helpers/twin.js';
 let twin: Twin;
 let c: TwinClients;
 const member = 'seam-primary-1';
+/** The default subnet of us-east-1a: the awsvpc task's ENI goes there. */
+let subnetId = '';
 
 async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -47,6 +51,7 @@ async function runMemberTask(containerInstanceArn: string): Promise<{ arn: strin
       taskDefinition: member,
       placementConstraints: [{ type: 'memberOf', expression: `ec2InstanceId exists` }],
       startedBy: 'seam-test',
+      networkConfiguration: { awsvpcConfiguration: { subnets: [subnetId] } },
     }),
   );
   const arn = run.tasks?.[0]?.taskArn;
@@ -59,6 +64,15 @@ async function runMemberTask(containerInstanceArn: string): Promise<{ arn: strin
   expect(task.containerInstanceArn).toBe(containerInstanceArn);
   const address = task.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address;
   if (!address) throw new Error('task has no address');
+  // The ENI is in the given subnet, with the VPC's default security group (none was given).
+  const eni = task.attachments?.[0]?.details ?? [];
+  const detail = (n: string) => eni.find((d) => d.name === n)?.value;
+  expect(detail('subnetId')).toBe(subnetId);
+  expect(detail('privateIPv4Address')).toBe(address);
+  const sgs = await c.ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
+  );
+  expect(detail('securityGroups')).toBe(sgs.SecurityGroups?.[0]?.GroupId);
   return { arn, address };
 }
 
@@ -66,6 +80,10 @@ beforeAll(async () => {
   twin = await startTwin({ port: 0, seed: 7, timeScale: 200, neo4j: { electionTimeoutMs: 2000 } });
   c = twinClients(twin, { maxAttempts: 1 });
   await c.ecs.send(new CreateClusterCommand({ clusterName: 'seam' }));
+  const subnets = await c.ec2.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: ['us-east-1a'] }] }),
+  );
+  subnetId = subnets.Subnets?.[0]?.SubnetId ?? '';
   await c.ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: 'seam-lt',

@@ -1,5 +1,5 @@
 /**
- * AWS JSON 1.0 / 1.1 (ECS, CloudWatch Logs, Secrets Manager; CloudWatch with awsQueryCompatible).
+ * AWS JSON 1.0 / 1.1 (ECS, CloudWatch Logs, Secrets Manager, Cloud Map; CloudWatch with awsQueryCompatible).
  * The operation comes from `X-Amz-Target: <prefix>.<Op>`, the body is a JSON object. Results are JSON
  * with `Date` as epoch seconds and `Buffer` as base64. Errors are `{"__type": code, "message": …}`
  * with `x-amzn-ErrorType`; in query-compatible mode (CloudWatch) the body's `__type` is the modelled
@@ -7,7 +7,7 @@
  */
 import { AwsError, type ServiceName, type Wire } from '../contract.js';
 import type { Codec, DecodedCall, EncodeMeta, HttpReply, RawRequest } from './types.js';
-import { headerValue } from './types.js';
+import { DetailedAwsError, headerValue } from './types.js';
 
 export interface JsonCodecOptions {
   service: ServiceName;
@@ -84,7 +84,9 @@ export function jsonCodec(opts: JsonCodecOptions): Codec {
           'x-amzn-query-error': `${err.code};${err.fault}`,
         });
       }
-      return reply(err.status, { __type: err.code, [messageKey]: err.message }, meta, {
+      // Modelled error members besides the message (Cloud Map's NamespaceId, DuplicateOperationId, …).
+      const details = err instanceof DetailedAwsError ? err.details : {};
+      return reply(err.status, { ...details, __type: err.code, [messageKey]: err.message }, meta, {
         'x-amzn-errortype': err.code,
       });
     },

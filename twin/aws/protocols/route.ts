@@ -26,6 +26,7 @@ export const TARGET_PREFIXES: Readonly<Record<string, ServiceName>> = {
   GraniteServiceVersion20100801: 'monitoring',
   Logs_20140328: 'logs',
   secretsmanager: 'secretsmanager',
+  Route53AutoNaming_v20170314: 'servicediscovery',
 };
 
 const QUERY_VERSIONS: Readonly<Record<string, ServiceName>> = {
@@ -42,6 +43,7 @@ const SIGNING_NAMES: ReadonlySet<string> = new Set<ServiceName>([
   'logs',
   's3',
   'secretsmanager',
+  'servicediscovery',
 ]);
 
 export interface Codecs {
@@ -59,6 +61,12 @@ export function createCodecs(): Codecs {
         service: 'secretsmanager',
         version: '1.1',
         targetPrefix: 'secretsmanager',
+        messageKey: 'Message',
+      }),
+      servicediscovery: jsonCodec({
+        service: 'servicediscovery',
+        version: '1.1',
+        targetPrefix: 'Route53AutoNaming_v20170314',
         messageKey: 'Message',
       }),
       monitoring: jsonCodec({

@@ -1,6 +1,7 @@
 /**
  * Test harness for the compute simulation: a manual clock, a seeded world, and direct calls to the
- * service modules' handlers (the same decoded wire objects the protocol layer would pass).
+ * service modules' handlers (the same decoded wire objects the protocol layer would pass). Cloud Map
+ * (`servicediscovery`) is wired in as in the twin, so ECS services can have registries.
  */
 import { VirtualClock } from '../../../../twin/core/clock.js';
 import { LoopbackAllocator } from '../../../../twin/core/loopback.js';
@@ -12,11 +13,14 @@ import {
   type ComputeSimulation,
   createComputeSimulation,
 } from '../../../../twin/aws/services/compute/index.js';
+import { type CloudMapModule, createCloudMap } from '../../../../twin/aws/services/servicediscovery.js';
 
 export interface Harness {
   clock: VirtualClock;
   world: WorldLog;
   sim: ComputeSimulation;
+  /** Cloud Map; its `resolve` is the twin's DNS. */
+  cloudMap: CloudMapModule;
   secrets: Map<string, string>;
   call(service: ServiceName, op: string, input?: Wire): Promise<Wire>;
   /** Expects the call to fail with this AWS error code; returns the error. */
@@ -58,6 +62,16 @@ export function harness(params: Partial<ComputeParams> = FAST, seed = 7): Harnes
   const clock = new VirtualClock({ mode: 'manual' });
   const world = new WorldLog(() => clock.now());
   const secrets = new Map<string, string>();
+  let vpcExists: (id: string) => boolean = () => false;
+  const cloudMap = createCloudMap({
+    clock,
+    rng: new Rng(seed + 1),
+    world,
+    region: 'us-east-1',
+    accountId: '123456789012',
+    vpcExists: (id) => vpcExists(id),
+    params: { namespaceOperationMs: 1_000, instanceOperationMs: 500 },
+  });
   const sim = createComputeSimulation({
     clock,
     rng: new Rng(seed),
@@ -67,10 +81,13 @@ export function harness(params: Partial<ComputeParams> = FAST, seed = 7): Harnes
     accountId: '123456789012',
     params,
     resolveSecret: (arn) => secrets.get(arn),
+    serviceDiscovery: cloudMap.registry,
   });
+  vpcExists = (id) => sim.vpcExists(id);
+  const modules = [...sim.modules, cloudMap];
   const ctx = () => ({ requestId: 'req', region: 'us-east-1', accountId: '123456789012', now: clock.now() });
   const call = async (service: ServiceName, op: string, input: Wire = {}): Promise<Wire> => {
-    const mod = sim.modules.find((m) => m.service === service);
+    const mod = modules.find((m) => m.service === service);
     const h = mod?.operations[op];
     if (!h) throw new Error(`no operation ${service}.${op}`);
     return await h(input, ctx());
@@ -79,6 +96,7 @@ export function harness(params: Partial<ComputeParams> = FAST, seed = 7): Harnes
     clock,
     world,
     sim,
+    cloudMap,
     secrets,
     call,
     async fails(service, op, input, code) {
@@ -107,6 +125,7 @@ export function harness(params: Partial<ComputeParams> = FAST, seed = 7): Harnes
     events: (kind) => world.list(kind).filter((e) => e.kind === kind),
     stop: () => {
       sim.stop();
+      cloudMap.stop();
       clock.stop();
     },
   };
@@ -223,4 +242,34 @@ export async function serviceTasks(
   if (!arns.length) return [];
   const d = await h.call('ecs', 'DescribeTasks', { cluster, tasks: arns });
   return d['tasks'] as Wire[];
+}
+
+/**
+ * A Cloud Map private DNS namespace in the default VPC and an A-record service in it with custom
+ * health (what an ECS service registry points at), ready once the namespace operation succeeded.
+ */
+export async function cloudMapService(
+  h: Harness,
+  o: { namespace: string; service: string },
+): Promise<{ namespaceId: string; serviceId: string; registryArn: string }> {
+  const vpcs = await h.call('ec2', 'DescribeVpcs', {});
+  const vpc = (vpcs['vpcSet'] as { vpcId: string }[])[0]?.vpcId ?? '';
+  const existing = await h.call('servicediscovery', 'ListNamespaces', {
+    Filters: [{ Name: 'NAME', Values: [o.namespace] }],
+  });
+  let namespaceId = (existing['Namespaces'] as { Id: string }[])[0]?.Id;
+  if (namespaceId === undefined) {
+    const op = await h.call('servicediscovery', 'CreatePrivateDnsNamespace', { Name: o.namespace, Vpc: vpc });
+    await h.advance(2_000);
+    const got = await h.call('servicediscovery', 'GetOperation', { OperationId: op['OperationId'] });
+    namespaceId = ((got['Operation'] as Wire)['Targets'] as Record<string, string>)['NAMESPACE'] ?? '';
+  }
+  const svc = await h.call('servicediscovery', 'CreateService', {
+    Name: o.service,
+    NamespaceId: namespaceId,
+    DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 10 }] },
+    HealthCheckCustomConfig: { FailureThreshold: 1 },
+  });
+  const service = svc['Service'] as { Id: string; Arn: string };
+  return { namespaceId, serviceId: service.Id, registryArn: service.Arn };
 }

@@ -8,6 +8,7 @@ import {
   DEFAULT_COMPUTE_PARAMS,
 } from '../../../../twin/aws/services/compute/index.js';
 import {
+  attr,
   clusterWithAsg,
   describeService,
   FAST,
@@ -160,13 +161,13 @@ describe('compute world faults, inspection and persistence', () => {
   it('snapshot/restore keeps the world, volume data and pending transitions', async () => {
     const { cluster } = await clusterWithAsg(h, { desired: 2 });
     const cis = await waitForInstances(h, cluster, 2);
-    const vol = await h.call('ec2', 'CreateVolume', { AvailabilityZone: 'us-east-1a', Size: '10' });
+    // The volume and the task go to the AZ of the first instance (where the ASG put it depends on the seed).
+    const az = attr(cis[0]!, 'ecs.availability-zone');
+    const vol = await h.call('ec2', 'CreateVolume', { AvailabilityZone: az, Size: '10' });
     await h.advance(1_000);
     let seen: Map<string, string> | undefined;
     h.sim.addTaskListener({ onTaskStarted: (t) => void (seen = t.attachedVolumes[0]?.data) });
-    const inA = cis.find((c) =>
-      (c['attributes'] as { name: string; value?: string }[]).some((a) => a.value === 'us-east-1a'),
-    );
+    const inA = cis[0];
     await h.call('ec2', 'AttachVolume', {
       VolumeId: vol['volumeId'],
       InstanceId: inA?.['ec2InstanceId'],
@@ -177,9 +178,7 @@ describe('compute world faults, inspection and persistence', () => {
     await h.call('ecs', 'RunTask', {
       cluster,
       taskDefinition: td,
-      placementConstraints: [
-        { type: 'memberOf', expression: 'attribute:ecs.availability-zone == us-east-1a' },
-      ],
+      placementConstraints: [{ type: 'memberOf', expression: `attribute:ecs.availability-zone == ${az}` }],
     });
     await h.until(() => seen !== undefined);
     seen?.set('k', 'v');

@@ -9,6 +9,7 @@ import { ec2BadToken, ec2Invalid, ec2Reader, ec2UnknownFilter } from './errors.j
 import { instanceSize } from './instance-types.js';
 import { LaunchTemplates } from './launch-templates.js';
 import { Network, intToIp, parseCidr } from './network.js';
+import { SecurityGroups } from './security-groups.js';
 import type { Sim } from './sim.js';
 import {
   INSTANCE_STATE_CODES,
@@ -49,13 +50,20 @@ export interface LaunchRequest {
 
 export class Ec2Sim {
   readonly network: Network;
+  readonly securityGroups: SecurityGroups;
   readonly templates: LaunchTemplates;
   readonly operations: Record<string, OperationHandler>;
 
   constructor(private readonly sim: Sim) {
     this.network = new Network(sim);
+    this.securityGroups = new SecurityGroups(sim);
     this.templates = new LaunchTemplates(sim);
-    this.operations = { ...this.network.operations, ...this.templates.operations, ...this.instanceOps };
+    this.operations = {
+      ...this.network.operations,
+      ...this.securityGroups.operations,
+      ...this.templates.operations,
+      ...this.instanceOps,
+    };
     sim.on('ec2.boot', (a) => this.onBoot(String(a['instanceId'])));
     sim.on('ec2.terminated', (a) => this.onTerminated(String(a['instanceId'])));
     sim.on('ec2.stopped', (a) => this.onStopped(String(a['instanceId'])));
@@ -63,6 +71,7 @@ export class Ec2Sim {
   }
   init(): void {
     this.network.init();
+    this.securityGroups.ensureDefaults();
   }
 
   azNames(): string[] {
@@ -301,7 +310,10 @@ export class Ec2Sim {
       subnetId: inst.state === 'terminated' ? undefined : inst.subnetId,
       vpcId: inst.state === 'terminated' ? undefined : inst.vpcId,
       privateIpAddress: inst.state === 'terminated' ? undefined : inst.privateIp,
-      groupSet: inst.securityGroupIds.map((groupId) => ({ groupId, groupName: groupId })),
+      groupSet: inst.securityGroupIds.map((groupId) => ({
+        groupId,
+        groupName: this.sim.state.securityGroups.get(groupId)?.groupName ?? groupId,
+      })),
       stateReason: inst.stateReason,
       architecture: 'x86_64',
       rootDeviceType: 'ebs',
@@ -499,6 +511,7 @@ export class Ec2Sim {
       for (const lt of s.launchTemplates.values()) add(lt.id, 'launch-template', lt.tags);
       for (const sn of s.subnets.values()) add(sn.subnetId, 'subnet', sn.tags);
       for (const v of s.vpcs.values()) add(v.vpcId, 'vpc', v.tags);
+      for (const g of s.securityGroups.values()) add(g.groupId, 'security-group', g.tags);
       const list = rows.filter((row) =>
         matchesFilters(
           filters,
@@ -581,7 +594,8 @@ export class Ec2Sim {
       (id.startsWith('snap-') && s.snapshots.get(id)) ||
       (id.startsWith('lt-') && s.launchTemplates.get(id)) ||
       (id.startsWith('subnet-') && s.subnets.get(id)) ||
-      (id.startsWith('vpc-') && s.vpcs.get(id));
+      (id.startsWith('vpc-') && s.vpcs.get(id)) ||
+      (id.startsWith('sg-') && s.securityGroups.get(id));
     if (found) return { id, tags: found.tags };
     const kind = id.split('-')[0];
     const code =
@@ -597,7 +611,9 @@ export class Ec2Sim {
                 ? 'InvalidSubnetID.NotFound'
                 : kind === 'vpc'
                   ? 'InvalidVpcID.NotFound'
-                  : 'InvalidID';
+                  : kind === 'sg'
+                    ? 'InvalidGroup.NotFound'
+                    : 'InvalidID';
     throw new AwsError(
       code,
       code === 'InvalidID' ? `The ID '${id}' is not valid` : `The ID '${id}' does not exist`,

@@ -9,6 +9,7 @@ import type { LoopbackAllocator } from '../../../core/loopback.js';
 import type { Rng } from '../../../core/rng.js';
 import type { WorldLog } from '../../../core/world-log.js';
 import type { OperationHandler, ServiceModule, TaskLifecycleHooks } from '../../contract.js';
+import type { ServiceRegistryPort } from '../servicediscovery.js';
 import { AsgSim } from './autoscaling.js';
 import { computeControl, describeWorld } from './control.js';
 import { EbsSim } from './ebs.js';
@@ -32,6 +33,8 @@ export interface ComputeDeps {
   accountId: string;
   params?: Partial<ComputeParams>;
   resolveSecret(arn: string): string | undefined;
+  /** Cloud Map, for ECS service registries; without it every `serviceRegistries` entry is refused. */
+  serviceDiscovery?: ServiceRegistryPort;
 }
 
 export interface ComputeSimulation {
@@ -39,6 +42,8 @@ export interface ComputeSimulation {
   modules: ServiceModule[];
   /** World faults and inspection (failAz, spotInterrupt, killTask, describeWorld, …). */
   control: Record<string, OperationHandler>;
+  /** Does EC2 know this VPC (Cloud Map namespaces need one)? */
+  vpcExists(vpcId: string): boolean;
   /** Registers a task seam listener; returns the unregister function. */
   addTaskListener(h: TaskLifecycleHooks): () => void;
   snapshot(): unknown;
@@ -89,6 +94,7 @@ export function createComputeSimulation(deps: ComputeDeps): ComputeSimulation {
   return {
     modules,
     control,
+    vpcExists: (vpcId) => sim.state.vpcs.has(vpcId),
     addTaskListener(h) {
       sim.listeners.add(h);
       sim.ecs.tasks.replayTo(h);
@@ -105,10 +111,14 @@ export function createComputeSimulation(deps: ComputeDeps): ComputeSimulation {
       )
         throw new Error(`compute state: expected a snapshot of version ${STATE_VERSION}`);
       const decoded = decodeState((state as Record<string, unknown>)['state']);
+      // Saved before security groups were simulated: the VPCs get their default groups below.
+      const fresh = typeof decoded === 'object' && decoded !== null && !('securityGroups' in decoded);
+      if (fresh) (decoded as Record<string, unknown>)['securityGroups'] = new Map();
       const missing = Object.keys(emptyState()).filter((k) => !(k in (decoded as Record<string, unknown>)));
       if (missing.length) throw new Error(`compute state: missing ${missing.join(', ')}`);
       for (const job of sim.state.jobs.keys()) sim.cancel(job);
       sim.state = decoded as WorldState;
+      sim.ec2.securityGroups.ensureDefaults();
       skipUsedAddresses(sim);
       sim.rearm();
       sim.asg.kickReconcile();

@@ -30,6 +30,26 @@ export interface Vpc {
   tags: Tags;
 }
 
+/** One ingress/egress rule: a protocol (`-1` = all), a port range and its peers. */
+export interface SecurityGroupRule {
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrs: string[];
+  /** Peer security group ids. */
+  groups: string[];
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
+  tags: Tags;
+}
+
 export interface Subnet {
   subnetId: string;
   vpcId: string;
@@ -369,6 +389,19 @@ export interface PlacementStrategy {
   field?: string;
 }
 
+export interface ServiceRegistry {
+  registryArn: string;
+  port?: number;
+  containerName?: string;
+  containerPort?: number;
+}
+
+export interface AwsvpcConfiguration {
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: 'ENABLED' | 'DISABLED';
+}
+
 export interface Deployment {
   id: string;
   status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
@@ -410,6 +443,10 @@ export interface Service {
   enableECSManagedTags: boolean;
   healthCheckGracePeriodSeconds?: number;
   tags: Tags;
+  /** Cloud Map registries its tasks are registered in (at most one). */
+  serviceRegistries?: ServiceRegistry[];
+  /** awsvpc: the subnets and security groups its tasks' ENIs get. */
+  networkConfiguration?: AwsvpcConfiguration;
   /** The task definition of the last COMPLETED deployment (for circuit-breaker rollback). */
   lastCompletedTaskDefinition?: string;
   /** When each event message was last recorded (to throttle repeats). */
@@ -484,6 +521,11 @@ export interface Task {
   healthFromListener: boolean;
   /** Did the containers reach RUNNING (listeners were told it started)? */
   started: boolean;
+  /** awsvpc: its ENI's subnet and security groups. */
+  subnetId?: string;
+  securityGroups?: string[];
+  /** Cloud Map instances ECS registered for it (deregistered when it starts stopping). */
+  registrations?: { registryArn: string; instanceId: string }[];
   /** Pending job moving the task along. */
   job?: number;
 }
@@ -515,6 +557,7 @@ export interface WorldState {
   azs: Map<string, AzState>;
   vpcs: Map<string, Vpc>;
   subnets: Map<string, Subnet>;
+  securityGroups: Map<string, SecurityGroup>;
   launchTemplates: Map<string, LaunchTemplate>;
   instances: Map<string, Instance>;
   volumes: Map<string, Volume>;
@@ -539,6 +582,7 @@ export function emptyState(): WorldState {
     azs: new Map(),
     vpcs: new Map(),
     subnets: new Map(),
+    securityGroups: new Map(),
     launchTemplates: new Map(),
     instances: new Map(),
     volumes: new Map(),

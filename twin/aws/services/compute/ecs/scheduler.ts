@@ -236,6 +236,7 @@ export class Scheduler {
           startedBy: primary.id,
           serviceArn: svc.arn,
           deploymentId: primary.id,
+          ...(svc.networkConfiguration ? { network: svc.networkConfiguration } : {}),
           tags:
             svc.propagateTags === 'SERVICE'
               ? { ...svc.tags }

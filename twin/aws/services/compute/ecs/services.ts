@@ -7,7 +7,14 @@
 import { AwsError, type OperationHandler, type Wire } from '../../../contract.js';
 import { ecsBadToken, ecsInvalid, ecsReader } from '../errors.js';
 import type { Sim } from '../sim.js';
-import type { Cluster, Deployment, Service } from '../state.js';
+import type {
+  AwsvpcConfiguration,
+  Cluster,
+  Deployment,
+  Service,
+  ServiceRegistry,
+  TaskDefinition,
+} from '../state.js';
 import { compact, paginate, type Reader } from '../util.js';
 import type { Clusters } from './clusters.js';
 import { ecsTagsWire, readEcsTags } from './clusters.js';
@@ -80,11 +87,157 @@ export class Services {
     if (ss !== undefined && ss !== 'REPLICA')
       throw ecsInvalid(`Scheduling strategy ${ss} is not supported by the twin (REPLICA only).`);
     if (r.list('loadBalancers').length) throw ecsInvalid('loadBalancers are not simulated by the twin.');
-    if (r.list('serviceRegistries').length)
-      throw ecsInvalid('serviceRegistries are not simulated by the twin.');
     const ctl = r.obj('deploymentController')?.str('type');
     if (ctl !== undefined && ctl !== 'ECS')
       throw ecsInvalid(`Deployment controller ${ctl} is not supported by the twin (ECS only).`);
+  }
+
+  /**
+   * `serviceRegistries` as ECS validates them: at most one; the Cloud Map service must exist; A
+   * records need awsvpc and take no port; SRV records need `containerName` + `containerPort` (a
+   * mapped port of that container) or, with awsvpc, a `port` instead, not both.
+   */
+  private readServiceRegistries(r: Reader, td: TaskDefinition): ServiceRegistry[] {
+    const list = r.objList('serviceRegistries').map((x): ServiceRegistry => {
+      const registryArn = x.reqStr('registryArn');
+      const port = x.int('port', { min: 0, max: 65535 });
+      const containerName = x.str('containerName');
+      const containerPort = x.int('containerPort', { min: 0, max: 65535 });
+      return {
+        registryArn,
+        ...(port !== undefined ? { port } : {}),
+        ...(containerName !== undefined ? { containerName } : {}),
+        ...(containerPort !== undefined ? { containerPort } : {}),
+      };
+    });
+    if (list.length > 1) throw ecsInvalid('Only one service registry is supported per service.');
+    for (const reg of list) this.checkRegistry(reg, td);
+    return list;
+  }
+
+  private checkRegistry(reg: ServiceRegistry, td: TaskDefinition): void {
+    if (!/^arn:aws[a-z-]*:servicediscovery:[^:]+:\d{12}:service\/srv-[a-z0-9]+$/.test(reg.registryArn))
+      throw ecsInvalid(`The service registry ARN ${reg.registryArn} is not valid.`);
+    const info = this.sim.deps.serviceDiscovery?.describeRegistry(reg.registryArn);
+    if (!info)
+      throw ecsInvalid(`The service registry ${reg.registryArn} does not exist (no such Cloud Map service).`);
+    const srv = info.recordTypes.includes('SRV');
+    const byContainer = reg.containerName !== undefined || reg.containerPort !== undefined;
+    if (byContainer && (reg.containerName === undefined || reg.containerPort === undefined))
+      throw ecsInvalid('serviceRegistries: containerName and containerPort must be specified together.');
+    if (!srv) {
+      if (td.networkMode !== 'awsvpc')
+        throw ecsInvalid(
+          `Service registry ${reg.registryArn} has A records; they need the awsvpc network mode (the task definition uses ${td.networkMode}): use SRV records.`,
+        );
+      if (reg.port !== undefined || byContainer)
+        throw ecsInvalid(
+          'serviceRegistries: port, containerName and containerPort are only used with SRV records; the registry has A records and the awsvpc network mode.',
+        );
+      return;
+    }
+    if (reg.port !== undefined && byContainer)
+      throw ecsInvalid(
+        'serviceRegistries: specify either port or containerName and containerPort, not both.',
+      );
+    if (td.networkMode === 'awsvpc') {
+      if (reg.port === undefined && !byContainer)
+        throw ecsInvalid('serviceRegistries: SRV records need a port, or containerName and containerPort.');
+    } else if (!byContainer)
+      throw ecsInvalid(
+        `serviceRegistries: with the ${td.networkMode} network mode, SRV records need containerName and containerPort.`,
+      );
+    if (byContainer) {
+      const c = td.containerDefinitions.find((x) => x.name === reg.containerName);
+      if (!c)
+        throw ecsInvalid(
+          `serviceRegistries: container ${reg.containerName ?? ''} is not in the task definition.`,
+        );
+      if (!c.portMappings.some((p) => p.containerPort === reg.containerPort))
+        throw ecsInvalid(
+          `serviceRegistries: container ${c.name} has no port mapping for container port ${reg.containerPort ?? ''}.`,
+        );
+    }
+  }
+
+  /**
+   * `networkConfiguration.awsvpcConfiguration`: required with awsvpc (refused otherwise); subnets
+   * that exist, in one VPC; at most 5 security groups that exist in that VPC; none given means the
+   * VPC's default group.
+   */
+  readNetwork(r: Reader, td: TaskDefinition, current?: AwsvpcConfiguration): AwsvpcConfiguration | undefined {
+    const nc = r.obj('networkConfiguration');
+    const a = nc?.obj('awsvpcConfiguration');
+    if (td.networkMode !== 'awsvpc') {
+      if (a)
+        throw ecsInvalid(
+          'Network Configuration is not valid for the given networkMode of this task definition.',
+        );
+      return undefined;
+    }
+    if (!a) {
+      if (current) return current;
+      throw ecsInvalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+    }
+    const subnets = a.strList('subnets');
+    if (!subnets.length) throw ecsInvalid('subnets can not be empty.');
+    if (subnets.length > 16) throw ecsInvalid('At most 16 subnets can be specified.');
+    const vpcs = new Set<string>();
+    for (const id of subnets) {
+      const sn = this.sim.state.subnets.get(id);
+      if (!sn)
+        throw ecsInvalid(
+          `Error retrieving subnet information for [${id}]: The subnet ID '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)`,
+        );
+      vpcs.add(sn.vpcId);
+    }
+    if (vpcs.size > 1) throw ecsInvalid('Subnets must all be in the same VPC.');
+    const vpcId = [...vpcs][0] ?? '';
+    let securityGroups = a.strList('securityGroups');
+    if (securityGroups.length > 5) throw ecsInvalid('At most 5 security groups can be specified.');
+    for (const id of securityGroups) {
+      const g = this.sim.state.securityGroups.get(id);
+      if (!g)
+        throw ecsInvalid(
+          `Error retrieving security group information for [${id}]: The security group '${id}' does not exist (Service: AmazonEC2; Status Code: 400; Error Code: InvalidGroup.NotFound)`,
+        );
+      if (g.vpcId !== vpcId)
+        throw ecsInvalid(`Security group ${id} is in VPC ${g.vpcId}, not in the subnets' VPC ${vpcId}.`);
+    }
+    if (!securityGroups.length) {
+      const def = this.sim.ec2.securityGroups.defaultOf(vpcId);
+      securityGroups = def ? [def.groupId] : [];
+    }
+    const assign = a.enumOf('assignPublicIp', ['ENABLED', 'DISABLED'] as const) ?? 'DISABLED';
+    if (assign === 'ENABLED') throw ecsInvalid('Assign public IP is not supported for this launch type.');
+    return { subnets, securityGroups, assignPublicIp: assign };
+  }
+
+  /**
+   * UpdateService's `serviceRegistries` and `networkConfiguration`, validated against `td`; `apply`
+   * stores them, `changed` says whether they make a new deployment.
+   */
+  private readDiscoveryUpdate(
+    r: Reader,
+    svc: Service,
+    td: TaskDefinition,
+  ): { apply(): void; changed: boolean } {
+    const registriesGiven = r.has('serviceRegistries');
+    const registries = registriesGiven ? this.readServiceRegistries(r, td) : undefined;
+    if (!registriesGiven) for (const reg of svc.serviceRegistries ?? []) this.checkRegistry(reg, td);
+    const network = this.readNetwork(r, td, svc.networkConfiguration);
+    const changed =
+      r.has('networkConfiguration') ||
+      (registries !== undefined &&
+        JSON.stringify(registries) !== JSON.stringify(svc.serviceRegistries ?? []));
+    return {
+      changed,
+      apply: () => {
+        if (registries) svc.serviceRegistries = registries;
+        if (network) svc.networkConfiguration = network;
+        else delete svc.networkConfiguration;
+      },
+    };
   }
 
   wire(svc: Service, include: string[] = []): Wire {
@@ -104,7 +257,16 @@ export class Services {
       serviceName: svc.name,
       clusterArn: svc.clusterArn,
       loadBalancers: [],
-      serviceRegistries: [],
+      serviceRegistries: (svc.serviceRegistries ?? []).map((x) => ({ ...x })),
+      networkConfiguration: svc.networkConfiguration
+        ? {
+            awsvpcConfiguration: {
+              subnets: [...svc.networkConfiguration.subnets],
+              securityGroups: [...svc.networkConfiguration.securityGroups],
+              assignPublicIp: svc.networkConfiguration.assignPublicIp,
+            },
+          }
+        : undefined,
       status: svc.status,
       desiredCount: svc.desiredCount,
       runningCount: count(undefined, 'RUNNING'),
@@ -166,6 +328,8 @@ export class Services {
         r.enumOf('availabilityZoneRebalancing', ['ENABLED', 'DISABLED'] as const) ?? 'DISABLED';
       const propagate = r.enumOf('propagateTags', ['TASK_DEFINITION', 'SERVICE', 'NONE'] as const) ?? 'NONE';
       const grace = r.int('healthCheckGracePeriodSeconds', { min: 0, max: 2147483647 });
+      const registries = this.readServiceRegistries(r, td);
+      const network = this.readNetwork(r, td);
       const svc: Service = {
         arn: this.arn(cluster.name, name),
         name,
@@ -185,6 +349,8 @@ export class Services {
         tags: readEcsTags(r),
         lastEventAt: {},
         steady: false,
+        serviceRegistries: registries,
+        ...(network ? { networkConfiguration: network } : {}),
         ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
       };
       this.sim.state.services.set(svc.arn, svc);
@@ -193,6 +359,7 @@ export class Services {
         event: 'created',
         desiredCount,
         taskDefinition: td.arn,
+        serviceRegistries: registries.map((x) => x.registryArn),
       });
       this.scheduler.newDeployment(svc, td.arn, `ECS deployment in progress.`);
       return { service: this.wire(svc) };
@@ -213,7 +380,10 @@ export class Services {
       const placementGiven = r.has('placementConstraints') || r.has('placementStrategy');
       const placement = placementGiven ? readPlacement(r) : undefined;
       const rebalancing = r.enumOf('availabilityZoneRebalancing', ['ENABLED', 'DISABLED'] as const);
+      // Registries and the network are checked against the task definition the service will run.
+      const discovery = this.readDiscoveryUpdate(r, svc, td ?? this.taskDefs.resolve(svc.taskDefinition));
       Object.assign(svc, dc);
+      discovery.apply();
       if (desired !== undefined) svc.desiredCount = desired;
       if (rebalancing !== undefined) svc.availabilityZoneRebalancing = rebalancing;
       if (placement) {
@@ -230,7 +400,7 @@ export class Services {
         minimumHealthyPercent: svc.minimumHealthyPercent,
         maximumPercent: svc.maximumPercent,
       });
-      if (newTd || force || placementGiven)
+      if (newTd || force || placementGiven || discovery.changed)
         this.scheduler.newDeployment(svc, svc.taskDefinition, 'ECS deployment in progress.');
       else {
         svc.steady = false;

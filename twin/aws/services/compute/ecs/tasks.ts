@@ -16,6 +16,7 @@ import { AwsError } from '../../../contract.js';
 import { ecsBadToken, ecsInvalid, ecsReader } from '../errors.js';
 import type { Sim } from '../sim.js';
 import type {
+  AwsvpcConfiguration,
   ContainerInstance,
   HealthStatus,
   Instance,
@@ -44,6 +45,8 @@ export interface CreateTaskOptions {
   deploymentId?: string;
   overrides?: Task['overrides'];
   tags?: Record<string, string>;
+  /** awsvpc: the ENI's subnets (one in the instance's AZ is used) and security groups. */
+  network?: AwsvpcConfiguration;
 }
 
 export interface StopOptions {
@@ -221,6 +224,10 @@ export class Tasks {
       };
       return tc;
     });
+    const subnetId = o.network
+      ? (o.network.subnets.find((sn) => this.sim.state.subnets.get(sn)?.az === inst?.az) ??
+        o.network.subnets[0])
+      : undefined;
     const t: Task = {
       arn,
       id,
@@ -247,6 +254,8 @@ export class Tasks {
       ...(o.startedBy !== undefined ? { startedBy: o.startedBy } : {}),
       ...(o.serviceArn !== undefined ? { serviceArn: o.serviceArn } : {}),
       ...(o.deploymentId !== undefined ? { deploymentId: o.deploymentId } : {}),
+      ...(subnetId !== undefined ? { subnetId } : {}),
+      ...(o.network ? { securityGroups: [...o.network.securityGroups] } : {}),
     };
     this.sim.state.tasks.set(arn, t);
     this.sim.log('ecs.task.state', {
@@ -331,6 +340,7 @@ export class Tasks {
     t.started = true;
     for (const c of t.containers) c.lastStatus = 'RUNNING';
     this.setStatus(t, 'RUNNING');
+    this.register(t, td);
     const info = this.runtimeInfo(t, td, secrets);
     this.sim.log('ecs.task.started', {
       ...taskLogFields(t),
@@ -351,6 +361,51 @@ export class Tasks {
       this.sim.schedule('ecs.task.autoHealth', { taskArn: t.arn }, delay);
     }
     for (const l of this.sim.listeners) this.notifyStarted(l, t, info);
+  }
+
+  /**
+   * ECS service discovery: a service task that reaches RUNNING is registered in its service's Cloud
+   * Map registry (instance id = task id) with the attributes ECS sets; health starts HEALTHY.
+   */
+  private register(t: Task, td: TaskDefinition | undefined): void {
+    const port = this.sim.deps.serviceDiscovery;
+    const svc = t.serviceArn ? this.sim.state.services.get(t.serviceArn) : undefined;
+    if (!port || !svc || !td) return;
+    for (const reg of svc.serviceRegistries ?? []) {
+      const attributes: Record<string, string> = {
+        AWS_INSTANCE_IPV4: t.address,
+        AVAILABILITY_ZONE: t.az,
+        AWS_INIT_HEALTH_STATUS: 'HEALTHY',
+        ECS_CLUSTER_NAME: t.clusterArn.split('/').pop() ?? '',
+        ECS_SERVICE_NAME: svc.name,
+        ECS_TASK_DEFINITION_FAMILY: td.family,
+        REGION: this.sim.region,
+      };
+      const srvPort = reg.port ?? this.srvPort(t, reg.containerName, reg.containerPort, td);
+      if (srvPort !== undefined) attributes['AWS_INSTANCE_PORT'] = String(srvPort);
+      port.register(reg.registryArn, t.id, attributes, `ecs:${t.arn}`);
+      t.registrations = [...(t.registrations ?? []), { registryArn: reg.registryArn, instanceId: t.id }];
+    }
+  }
+
+  /** The SRV port of a container port: the host port in bridge/host mode, the container port with awsvpc. */
+  private srvPort(
+    t: Task,
+    container: string | undefined,
+    containerPort: number | undefined,
+    td: TaskDefinition,
+  ): number | undefined {
+    if (container === undefined || containerPort === undefined) return undefined;
+    if (td.networkMode === 'awsvpc') return containerPort;
+    const c = t.containers.find((x) => x.name === container);
+    return c?.networkBindings.find((b) => b.containerPort === containerPort)?.hostPort ?? containerPort;
+  }
+
+  /** Deregisters a task from Cloud Map (ECS does it as soon as the task starts stopping). */
+  private deregister(t: Task, reason: string): void {
+    const port = this.sim.deps.serviceDiscovery;
+    for (const reg of t.registrations ?? []) port?.deregister(reg.registryArn, reg.instanceId, reason);
+    delete t.registrations;
   }
 
   runtimeInfo(
@@ -482,6 +537,10 @@ export class Tasks {
     t.healthStatus = next;
     t.version += 1;
     this.sim.log('ecs.task.health', { taskArn: t.arn, from, to: next, service: t.serviceArn ?? null, why });
+    // Container health goes to the Cloud Map instance (when its service has a custom health config).
+    if (next !== 'UNKNOWN')
+      for (const reg of t.registrations ?? [])
+        this.sim.deps.serviceDiscovery?.setHealth(reg.registryArn, reg.instanceId, next);
     if (next === 'HEALTHY') this.sim.ecs.scheduler.onTaskHealthy(t);
     this.sim.ecs.kickScheduler();
   }
@@ -507,6 +566,7 @@ export class Tasks {
         stopCode,
         stoppedReason: reason,
       });
+      this.deregister(t, `task stopping: ${stopCode}`);
       if (t.serviceArn) this.sim.ecs.scheduler.onTaskStopping(t);
     } else if (!opts.immediate) return;
     this.sim.cancel(t.job);
@@ -635,8 +695,15 @@ export class Tasks {
                 type: 'ElasticNetworkInterface',
                 status: t.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
                 details: [
-                  { name: 'subnetId', value: this.sim.state.instances.get(t.ec2InstanceId)?.subnetId ?? '' },
+                  {
+                    name: 'subnetId',
+                    value: t.subnetId ?? this.sim.state.instances.get(t.ec2InstanceId)?.subnetId ?? '',
+                  },
+                  { name: 'networkInterfaceId', value: `eni-${t.id.slice(0, 17)}` },
                   { name: 'privateIPv4Address', value: t.address },
+                  ...(t.securityGroups
+                    ? [{ name: 'securityGroups', value: t.securityGroups.join(',') }]
+                    : []),
                 ],
               },
             ]
@@ -684,6 +751,7 @@ export class Tasks {
         if (!td.containerDefinitions.some((x) => x.name === c.name))
           throw ecsInvalid(`Container override for unknown container '${c.name}'.`);
       const tags = readEcsTags(r);
+      const network = this.sim.ecs.services.readNetwork(r, td);
       const hasInstances = [...this.sim.state.containerInstances.values()].some(
         (ci) => ci.clusterArn === cluster.arn && ci.status !== 'INACTIVE',
       );
@@ -715,6 +783,7 @@ export class Tasks {
           overrides,
           tags,
           ...(startedBy !== undefined ? { startedBy } : {}),
+          ...(network ? { network } : {}),
         });
         tasks.push(this.wire(t));
       }
