@@ -207,10 +207,15 @@ function secondariesState(
     service.rolloutState === 'IN_PROGRESS' ||
     service.deployments > 1;
   const running = runningTasks(observed, name);
+  const stale = (observed.neo4j?.servers ?? []).filter(
+    (x) => x.modeConstraint === 'SECONDARY' && x.health === 'Unavailable' && x.state !== 'Dropped',
+  );
   let notBack: string | undefined;
   if (rolling)
     notBack = `${live.length - offTarget} of ${count} secondaries run the new revision${service.rolloutState ? ` (deployment ${service.rolloutState})` : ''}`;
   else if (running.length < count) notBack = `${running.length} of ${count} secondaries are running`;
+  else if (stale.length > 0)
+    notBack = `replaced secondaries still in the cluster (Unavailable): ${stale.map((x) => `${x.id} (${x.state})`).join(', ')}; they are deallocated and dropped first`;
   else
     for (const t of running) {
       const why = memberBack(observed, t, desired.spec.neo4j.version);
@@ -348,6 +353,14 @@ export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollPro
         candidate.member,
       ),
     ]);
+  // The secondaries' state is part of the previous step: a wait, before Neo4j's gate.
+  if (sec?.notBack !== undefined && observed.neo4j?.members !== undefined)
+    return finish([
+      wait(
+        'SecondariesNotReady',
+        `the primaries wait for the secondaries to be back, Available and caught up: ${sec.notBack}`,
+      ),
+    ]);
   const gate = clusterGate(observed);
   if (gate.length > 0)
     return finish([
@@ -355,13 +368,6 @@ export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollPro
         (gate[0] as Hold).reason,
         `the roll waits before ${candidate.member} (step ${n}/${total}): ${gate.map((h) => h.message).join('; ')}`,
         candidate.member,
-      ),
-    ]);
-  if (sec?.notBack !== undefined)
-    return finish([
-      wait(
-        'SecondariesNotReady',
-        `the primaries wait for the secondaries to be back, Available and caught up: ${sec.notBack}`,
       ),
     ]);
   const at = memberServer(observed, candidate.member);

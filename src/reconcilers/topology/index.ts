@@ -23,7 +23,7 @@ import type {
   ObservedTopology,
 } from '../../model/observed.js';
 import { secondaryServiceName } from '../../model/placement.js';
-import { enableServer, withMember } from '../../neo4j/admin.js';
+import { deallocateDatabases, dropServer, enableServer, withMember } from '../../neo4j/admin.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
 import type { SecretReader } from '../../neo4j/secrets.js';
 import { credentialsFromSecret } from '../../neo4j/secrets.js';
@@ -248,9 +248,13 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         await runPlan(ctx, planMembership(cluster, observed), async (a) => {
           if (!deps.secrets) return;
           const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
-          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, (c) =>
-            enableServer(c, a.serverId, { modeConstraint: a.modeConstraint }),
-          );
+          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, async (c) => {
+            if (a.type === 'EnableServer')
+              await enableServer(c, a.serverId, { modeConstraint: a.modeConstraint });
+            else if (a.type === 'DeallocateServer')
+              await deallocateDatabases(c, [a.serverId], { dryRun: false });
+            else await dropServer(c, a.serverId);
+          });
         }),
       );
       if (!refused) {
