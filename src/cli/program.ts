@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
+import { diffCommand } from './commands/diff.js';
 import { doctorCommand } from './commands/doctor.js';
 import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(probeCommand());
   program.addCommand(approveCommand());
+  program.addCommand(diffCommand());
   program.addCommand(twinCommand());
   program.addCommand(demoCommand());
   return program;

@@ -4,6 +4,10 @@
  * CLI, through AWS_ENDPOINT_URL) resumes it to completion; then a version downgrade is refused
  * (DowngradeRefused) without any change: no RegisterTaskDefinition and no UpdateService after the edit.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withSecretArn } from '../../src/demo/spec.js';
 import type { E2e } from './helpers.js';
 import { eventually, startE2e, topologyViolations } from './helpers.js';
 import { runCli } from '../helpers/cli.js';
@@ -21,12 +25,22 @@ import {
 } from './roll-helpers.js';
 
 let e: E2e;
+let dir: string;
+
+/** `neo4j-ecs diff` of a spec text (the built CLI against the twin). */
+async function diff(text: string) {
+  const file = join(dir, `spec-${Date.now()}.yaml`);
+  writeFileSync(file, withSecretArn(text, e.secretArn));
+  return runCli(['diff', file], { env: cliEnv(), timeoutMs: 60_000 });
+}
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'roll-diff-'));
   e = await startE2e(rollSpec('5.26.12', { supervised: true }), { seed: 37, timeScale: 100 });
 }, 60_000);
 
 afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
   await e?.stop();
 }, 30_000);
 
@@ -43,7 +57,30 @@ it('a supervised roll waits for approval before a primary hosting leaderships; n
   expect(nothing.code).toBe(1);
   expect(nothing.stdout).toContain('nothing of graph-minimal waits for approval');
 
+  // diff: the applied spec rolls nothing; the upgrade prints the ordered plan before anything is applied.
+  const same = await diff(rollSpec('5.26.12', { supervised: true }));
+  expect(same.stdout).toContain('nothing to roll');
+  expect(same.code).toBe(0);
+  const preview = await diff(rollSpec('5.26.13', { supervised: true }));
+  expect(preview.code).toBe(1);
+  expect(preview.stdout).toContain('graph-minimal: the roll of 5 members, in order:');
+  expect(preview.stdout).toContain('task definitions that would get a new revision: graph-minimal-primary-1');
+  const rows = preview.stdout.match(/^\d\/5\s+graph-minimal-primary-\d\s+primary/gm) ?? [];
+  expect(rows.map((r) => r.split(/\s+/)[1]).sort()).toEqual([...PRIMARIES].sort());
+  expect(preview.stdout).toMatch(/^1\/5\s+graph-minimal-secondaries\s+secondaries/m);
+  expect(preview.stdout).toMatch(/system\s+graph-minimal-primary-\d\s+one election at its restart/);
+  expect(preview.stdout).toContain('moved away before its restart');
+  const callsBeforeDiff = e.twin.calls
+    .list()
+    .filter((c) => ['RegisterTaskDefinition', 'UpdateService'].includes(c.operation)).length;
+
   const since = await putSpec(e, rollSpec('5.26.13', { supervised: true }));
+  // The previews changed nothing (every change after this comes from the controller, after the edit).
+  expect(
+    e.twin.calls
+      .list()
+      .filter((c) => c.t < since && ['RegisterTaskDefinition', 'UpdateService'].includes(c.operation)).length,
+  ).toBe(callsBeforeDiff);
   const waiting = await eventually(
     async () => {
       const st = await status(e);
@@ -88,6 +125,9 @@ it('a supervised roll waits for approval before a primary hosting leaderships; n
 }, 480_000);
 
 it('refuses a version downgrade without any change', async () => {
+  const preview = await diff(rollSpec('5.26.12', { supervised: true }));
+  expect(preview.code).toBe(3);
+  expect(preview.stdout).toContain('refused (DowngradeRefused)');
   const since = await putSpec(e, rollSpec('5.26.12', { supervised: true }));
   const refused = await eventually(
     () =>

@@ -103,3 +103,5 @@ export function rollRunner(deps: RollDeps): RollRunner {
     },
   };
 }
+export { previewRoll } from './preview.js';
+export type { RollPreview } from './preview.js';
