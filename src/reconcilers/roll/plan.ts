@@ -247,35 +247,79 @@ function describeChanges(changes: RestartPart[]): string {
   return changes.length > 0 ? ` [${changes.join(', ')}]` : '';
 }
 
-export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollProgress = {}): RollPlan {
-  const targets = targetRevisions(desired, observed);
+/**
+ * The checks before a step, in order: paused, the secondaries back, Neo4j's gate, the candidate
+ * observed, quorum without it, approval (supervised), the pause since the last step. The first that
+ * holds, or undefined when the step may be taken.
+ */
+function beforeStep(
+  desired: Neo4jCluster,
+  observed: Obs,
+  progress: RollProgress,
+  at: { candidate: MemberState; sec: SecondariesState | undefined; step: string; afterStep: boolean },
+): Hold | undefined {
   const upgrade = desired.spec.upgrade;
-  const primaries = primaryPlacement(desired).map((s) =>
-    primaryState(desired, observed, s.member, targets.get(s.member), progress),
-  );
-  const sec = secondariesState(
-    desired,
-    observed,
-    targets.get(secondaryServiceName(desired.metadata.name)),
-    progress,
-  );
-  const pending = primaries.filter((m) => m.state === 'pending').sort(byOrder);
-  const restarting = primaries.filter((m) => m.state === 'restarting');
-  const done = primaries.filter((m) => m.state === 'done');
-  const active = pending.length > 0 || (sec?.rolling ?? false) || restarting.some((m) => m.inFlight);
-  // A member already read-only is the one whose leaderships are moving: it stays the candidate.
-  const candidate = pending.find((m) => m.readOnly) ?? pending[0];
+  const { candidate, sec, step } = at;
+  const member = candidate.member;
+  if (upgrade.paused)
+    return block(
+      'RollPaused',
+      `the roll is paused (spec.upgrade.paused) before step ${step}, ${member}; set paused: false to resume`,
+      member,
+    );
+  // The secondaries' state is part of the previous step: a wait, before Neo4j's gate.
+  if (sec?.notBack !== undefined && observed.neo4j?.members !== undefined)
+    return wait(
+      'SecondariesNotReady',
+      `the primaries wait for the secondaries to be back, Available and caught up: ${sec.notBack}`,
+    );
+  const gate = clusterGate(observed);
+  if (gate.length > 0)
+    return block(
+      (gate[0] as Hold).reason,
+      `the roll waits before ${member} (step ${step}): ${gate.map((h) => h.message).join('; ')}`,
+      member,
+    );
+  const located = memberServer(observed, member);
+  if (!isLocated(located)) return wait('MemberNotObserved', `${member}: ${located.why}`, member);
+  const quorum = quorumWithout(observed, located.serverId);
+  if (!quorum.ok)
+    return block(
+      'QuorumAtRisk',
+      `stopping ${member} would leave ${quorum.atRisk.join(', ')} without a majority of primaries: waiting`,
+      member,
+    );
+  const approved = candidate.service?.tags?.[TAGS.rollApproved] === candidate.target;
+  if (upgrade.supervised && (candidate.leads.length > 0 || candidate.readOnly) && !approved)
+    return block(
+      'AwaitingApproval',
+      `supervised roll: ${member} hosts leaderships (${candidate.leads.join(', ') || 'being moved'}); run \`neo4j-ecs approve ${desired.metadata.name} --ecs-cluster ${desired.spec.ecs.cluster}\` to restart it`,
+      member,
+    );
+  const pauseMs = parseDurationMs(upgrade.pauseBetweenSteps);
+  const settled = progress.settledForMs ?? 0;
+  if (at.afterStep && settled < pauseMs)
+    return {
+      ...wait(
+        'PauseBetweenSteps',
+        `pausing ${upgrade.pauseBetweenSteps} between steps (spec.upgrade.pauseBetweenSteps) before ${member}`,
+        member,
+      ),
+      requeueAfterMs: Math.max(1, Math.min(LEADERSHIP_RECHECK_MS, pauseMs - settled)),
+    };
+  return undefined;
+}
+
+/** The roll's view for status and diff: the ordered steps and the expected leadership changes. */
+function rollView(
+  desired: Neo4jCluster,
+  primaries: { done: MemberState[]; restarting: MemberState[]; pending: MemberState[] },
+  candidate: MemberState | undefined,
+  sec: SecondariesState | undefined,
+): { steps: RollStepStatus[]; expected: LeadershipChange[] } {
+  const upgrade = desired.spec.upgrade;
+  const { done, restarting, pending } = primaries;
   const secCount = sec ? sec.count : 0;
-  const total = secCount + primaries.filter((m) => m.state !== 'outside').length;
-
-  const leaving = progress.leaving ?? new Set<string>();
-  const keep = new Set([...leaving, ...(candidate ? [candidate.member] : [])]);
-  const steps: Step<RollAction>[] = planClearReadOnly(
-    observed,
-    primaries.map((m) => m.member),
-    keep,
-  );
-
   const expected: LeadershipChange[] = pending.flatMap((m) =>
     m.leads.map((database) => ({
       database,
@@ -313,6 +357,39 @@ export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollPro
       leads: m.leads,
       changes: m.changes,
     });
+  return { steps: viewSteps, expected };
+}
+
+export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollProgress = {}): RollPlan {
+  const targets = targetRevisions(desired, observed);
+  const upgrade = desired.spec.upgrade;
+  const primaries = primaryPlacement(desired).map((s) =>
+    primaryState(desired, observed, s.member, targets.get(s.member), progress),
+  );
+  const sec = secondariesState(
+    desired,
+    observed,
+    targets.get(secondaryServiceName(desired.metadata.name)),
+    progress,
+  );
+  const pending = primaries.filter((m) => m.state === 'pending').sort(byOrder);
+  const restarting = primaries.filter((m) => m.state === 'restarting');
+  const done = primaries.filter((m) => m.state === 'done');
+  const active = pending.length > 0 || (sec?.rolling ?? false) || restarting.some((m) => m.inFlight);
+  // A member already read-only is the one whose leaderships are moving: it stays the candidate.
+  const candidate = pending.find((m) => m.readOnly) ?? pending[0];
+  const secCount = sec ? sec.count : 0;
+  const total = secCount + primaries.filter((m) => m.state !== 'outside').length;
+
+  const leaving = progress.leaving ?? new Set<string>();
+  const keep = new Set([...leaving, ...(candidate ? [candidate.member] : [])]);
+  const steps: Step<RollAction>[] = planClearReadOnly(
+    observed,
+    primaries.map((m) => m.member),
+    keep,
+  );
+
+  const { steps: viewSteps, expected } = rollView(desired, { done, restarting, pending }, candidate, sec);
   const view: RollView = { active, total, steps: viewSteps, expectedLeadershipChanges: expected };
   const finish = (holds: Hold[], more: Step<RollAction>[] = []): RollPlan => {
     const all = [...steps, ...more, ...holds];
@@ -345,67 +422,13 @@ export function planRoll(desired: Neo4jCluster, observed: Obs, progress: RollPro
   const n = stepNo(candidate);
   view.current = `Rolling ${n}/${total}: next ${candidate.member} (hosts leaderships: ${candidate.leads.join(', ') || 'none'})`;
 
-  if (upgrade.paused)
-    return finish([
-      block(
-        'RollPaused',
-        `the roll is paused (spec.upgrade.paused) before step ${n}/${total}, ${candidate.member}; set paused: false to resume`,
-        candidate.member,
-      ),
-    ]);
-  // The secondaries' state is part of the previous step: a wait, before Neo4j's gate.
-  if (sec?.notBack !== undefined && observed.neo4j?.members !== undefined)
-    return finish([
-      wait(
-        'SecondariesNotReady',
-        `the primaries wait for the secondaries to be back, Available and caught up: ${sec.notBack}`,
-      ),
-    ]);
-  const gate = clusterGate(observed);
-  if (gate.length > 0)
-    return finish([
-      block(
-        (gate[0] as Hold).reason,
-        `the roll waits before ${candidate.member} (step ${n}/${total}): ${gate.map((h) => h.message).join('; ')}`,
-        candidate.member,
-      ),
-    ]);
-  const at = memberServer(observed, candidate.member);
-  if (!isLocated(at))
-    return finish([wait('MemberNotObserved', `${candidate.member}: ${at.why}`, candidate.member)]);
-  const quorum = quorumWithout(observed, at.serverId);
-  if (!quorum.ok)
-    return finish([
-      block(
-        'QuorumAtRisk',
-        `stopping ${candidate.member} would leave ${quorum.atRisk.join(', ')} without a majority of primaries: waiting`,
-        candidate.member,
-      ),
-    ]);
-  const approved = candidate.service?.tags?.[TAGS.rollApproved] === candidate.target;
-  if (upgrade.supervised && (candidate.leads.length > 0 || candidate.readOnly) && !approved)
-    return finish([
-      block(
-        'AwaitingApproval',
-        `supervised roll: ${candidate.member} hosts leaderships (${candidate.leads.join(', ') || 'being moved'}); run \`neo4j-ecs approve ${desired.metadata.name} --ecs-cluster ${desired.spec.ecs.cluster}\` to restart it`,
-        candidate.member,
-      ),
-    ]);
-  if (done.length > 0 || sec !== undefined) {
-    const pauseMs = parseDurationMs(upgrade.pauseBetweenSteps);
-    const settled = progress.settledForMs ?? 0;
-    if (settled < pauseMs)
-      return finish([
-        {
-          ...wait(
-            'PauseBetweenSteps',
-            `pausing ${upgrade.pauseBetweenSteps} between steps (spec.upgrade.pauseBetweenSteps) before ${candidate.member}`,
-            candidate.member,
-          ),
-          requeueAfterMs: Math.max(1, Math.min(LEADERSHIP_RECHECK_MS, pauseMs - settled)),
-        },
-      ]);
-  }
+  const held = beforeStep(desired, observed, progress, {
+    candidate,
+    sec,
+    step: `${n}/${total}`,
+    afterStep: done.length > 0 || sec !== undefined,
+  });
+  if (held) return finish([held]);
   const move = planLeadershipMove(observed, candidate.member, {
     allowed: upgrade.leadershipTransfer,
     transferTimeoutMs: parseDurationMs(upgrade.leadershipTransferTimeout),
