@@ -60,15 +60,22 @@ export function planScaleDownGuard(
  * instance) comes back as a new server and its old identity stays Enabled and Unavailable with its
  * allocations, which keeps Neo4j's health gate failing. Once every Free server is enabled, such an
  * identity (constrained to SECONDARY, Unavailable, no live task listening at its address, or another
- * server Available there) is deallocated (its copies move to the new secondaries) and, once
- * Deallocated, dropped. Primaries keep their identity on their volume and are never retired here.
+ * server Available there) is deallocated (its copies move to the new secondaries; one at a time, once
+ * as many secondaries as the spec asks for are Enabled and Available) and, once Deallocated, dropped. Primaries keep their identity on their volume and are never retired here.
  */
 function planStaleSecondaries(
+  desired: Neo4jCluster,
   observed: Pick<ObservedCluster, 'tasks' | 'neo4j'>,
   via: string | undefined,
 ): Step<RetireServer>[] {
   const servers = observed.neo4j?.servers ?? [];
   if (via === undefined || servers.some((s) => s.state === 'Free')) return [];
+  // Only once the replacements are up (somewhere for the copies to go), one deallocation at a time.
+  const up = servers.filter(
+    (s) => s.modeConstraint === 'SECONDARY' && s.state === 'Enabled' && s.health === 'Available',
+  ).length;
+  const want = desired.spec.secondaries.count;
+  let deallocations = want > 0 && up >= want ? 1 : 0;
   const steps: Step<RetireServer>[] = [];
   for (const s of servers) {
     if (s.modeConstraint !== 'SECONDARY' || s.health !== 'Unavailable') continue;
@@ -77,7 +84,7 @@ function planStaleSecondaries(
       servers.some((o) => o.id !== s.id && o.address === s.address && o.health === 'Available') ||
       !observed.tasks.some((t) => t.address === host && t.desiredStatus !== 'STOPPED');
     if (!taken) continue;
-    if (s.state === 'Enabled' || s.state === 'Cordoned')
+    if ((s.state === 'Enabled' || s.state === 'Cordoned') && deallocations-- > 0)
       steps.push({
         kind: 'act',
         type: 'DeallocateServer',
@@ -140,5 +147,5 @@ export function planMembership(
       modeConstraint: mode,
     });
   }
-  return [...steps, ...planStaleSecondaries(observed, via)];
+  return [...steps, ...planStaleSecondaries(desired, observed, via)];
 }
