@@ -139,7 +139,10 @@ async function describeServices(
   opt: Opt,
 ): Promise<void> {
   for (const names of chunk([...serviceOwner.keys()], BATCH.describeServices)) {
-    const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names }), opt);
+    const res = await ecs.send(
+      new DescribeServicesCommand({ cluster: ecsCluster, services: names, include: ['TAGS'] }),
+      opt,
+    );
     for (const s of res.services ?? []) {
       const owner = serviceOwner.get(s.serviceName ?? '');
       if (owner === undefined || !s.serviceName || s.status === 'INACTIVE') continue;
@@ -278,6 +281,13 @@ export function toService(s: Service): ObservedService {
     serviceRegistries: (s.serviceRegistries ?? []).flatMap((r) => (r.registryArn ? [r.registryArn] : [])),
     securityGroups: [...(s.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [])].sort(),
     subnets: [...(s.networkConfiguration?.awsvpcConfiguration?.subnets ?? [])].sort(),
+    ...(s.tags !== undefined
+      ? {
+          tags: Object.fromEntries(
+            s.tags.filter((t) => t.key !== undefined).map((t) => [t.key as string, t.value ?? '']),
+          ),
+        }
+      : {}),
     ...(s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState !== undefined
       ? { rolloutState: s.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState as string }
       : {}),

@@ -1,6 +1,8 @@
 /** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
 import { Command } from 'commander';
+import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
+import { diffCommand } from './commands/diff.js';
 import { doctorCommand } from './commands/doctor.js';
 import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(runCommand());
   program.addCommand(statusCommand());
   program.addCommand(probeCommand());
+  program.addCommand(approveCommand());
+  program.addCommand(diffCommand());
   program.addCommand(twinCommand());
   program.addCommand(demoCommand());
   return program;

@@ -11,9 +11,11 @@
  * service without them (made by an older operator) gets them with UpdateService.
  *
  * A primary's task definition, registry and security groups are changed here only while it has no
- * task (bring-up, heal), because ECS starts a new deployment for each, which restarts the member;
- * otherwise the change waits for the ordered roll (issue 7) with a `RollPending` hold. The secondaries
- * roll through ECS within their min/max.
+ * task (bring-up, heal), because ECS starts a new deployment for each, which restarts the member.
+ * Otherwise the ordered roll (src/reconcilers/roll) changes the task definition, and carries a
+ * pending registry or security-group change with it (`restartNetworkChanges`); a network change alone
+ * waits for the member's next restart with a `NetworkChangePending` hold. The secondaries roll
+ * through ECS within their min/max.
  */
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster, ObservedService } from '../../model/observed.js';
@@ -159,6 +161,26 @@ function withoutMissingNetwork(p: Plan, changes: Partial<ServiceSettings>): Part
   return rest;
 }
 
+/**
+ * The registry and security-group changes a primary's service still needs (empty when none, or while
+ * a reference is missing): the roll applies them with the member's restart (`RestartMember`).
+ */
+export function restartNetworkChanges(
+  observed: Obs,
+  member: string,
+): Pick<Partial<ServiceSettings>, 'registryArn' | 'securityGroups' | 'subnets'> {
+  const net = observed.topology?.network;
+  const service = observed.services[member] ?? observed.topology?.services?.[member];
+  if (!service || net?.registryArn === undefined || net.securityGroupIds.length === 0) return {};
+  const want = [...net.securityGroupIds].sort();
+  return {
+    ...(sameSet(service.serviceRegistries, [net.registryArn]) ? {} : { registryArn: net.registryArn }),
+    ...(sameSet(service.securityGroups, want)
+      ? {}
+      : { securityGroups: want, subnets: [...(service.subnets ?? [])].sort() }),
+  };
+}
+
 function subnetsOf(p: Plan, asg: string | undefined): string[] {
   return [...((asg !== undefined ? p.topo.asgs[asg]?.subnetIds : undefined) ?? [])].sort();
 }
@@ -204,22 +226,18 @@ function primaryService(p: Plan, m: string, zone: string): void {
     return;
   }
   const changes = withoutMissingNetwork(p, diff(service, want));
-  const restarting = RESTARTING.filter((k) => changes[k] !== undefined);
-  if (restarting.length > 0 && running) {
+  if (running) {
+    // The task definition: the ordered roll's, one member at a time, away from the leaders.
+    delete changes.taskDefinition;
+    const network = RESTARTING.some((k) => k !== 'taskDefinition' && changes[k] !== undefined);
     for (const k of RESTARTING) delete changes[k];
-    const what = [
-      ...(restarting.includes('taskDefinition')
-        ? [`it runs ${service.taskDefinition}; the spec asks for ${arn}`]
-        : []),
-      ...(restarting.includes('registryArn') ? ['its service lacks the Cloud Map registry'] : []),
-      ...(restarting.includes('securityGroups') ? ["its service lacks the members' security groups"] : []),
-    ];
-    p.holds.push({
-      kind: 'refused',
-      reason: 'RollPending',
-      message: `${m}: ${what.join('; ')}, but that restarts the member and primaries restart only through the ordered roll, which is not implemented yet`,
-      member: m,
-    });
+    if (network && service.taskDefinition === arn)
+      p.holds.push({
+        kind: 'refused',
+        reason: 'NetworkChangePending',
+        message: `${m}'s service lacks the Cloud Map registry or the members' security groups; changing them restarts the member, so it is done with its next restart by the roll (change spec.upgrade.restartToken to roll now)`,
+        member: m,
+      });
   }
   if (Object.keys(changes).length > 0)
     p.acts.push({

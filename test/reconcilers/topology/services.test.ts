@@ -1,11 +1,16 @@
 /**
- * Table tests of the service planner: primaries pinned to their volume, counted once placed; RollPending;
- * secondaries; every service with the cluster's Cloud Map registry and the members' security groups, and
- * none created while either is missing.
+ * Table tests of the service planner: primaries pinned to their volume, counted once placed; a running
+ * primary's revision left to the roll, its network change to its next restart (NetworkChangePending);
+ * secondaries; every service with the cluster's Cloud Map registry and the members' security groups,
+ * and none created while either is missing.
  */
 import type { ObservedService, ObservedTask } from '../../../src/model/observed.js';
 import type { CreateService, UpdateService } from '../../../src/reconcilers/topology/services.js';
-import { planServices, secondaryDeployment } from '../../../src/reconcilers/topology/services.js';
+import {
+  planServices,
+  restartNetworkChanges,
+  secondaryDeployment,
+} from '../../../src/reconcilers/topology/services.js';
 import { taskDefinitionFor } from '../../../src/reconcilers/topology/task-definitions.js';
 import { ASGS, brief, cluster, instance, member, volume, world } from './fixtures.js';
 
@@ -92,7 +97,7 @@ describe('planServices', () => {
     expect((steps[0] as UpdateService).changes).toEqual({ desiredCount: 1 });
   });
 
-  it('changes a primary task definition only while it has no task, else holds RollPending', () => {
+  it('changes a primary task definition only while it has no task, else leaves it to the roll (no step)', () => {
     const w = placedWorld();
     w.services = {
       [member(1)]: svc(1, { taskDefinition: 'arn:td/1:0' }),
@@ -101,7 +106,7 @@ describe('planServices', () => {
     };
     w.tasks = [task(1)];
     const steps = planServices(c, w);
-    expect(brief(steps)).toEqual([`act:UpdateService:${member(2)}`, `refused:RollPending:${member(1)}`]);
+    expect(brief(steps)).toEqual([`act:UpdateService:${member(2)}`]);
     expect((steps[0] as UpdateService).changes).toEqual({ taskDefinition: 'arn:td/2:1' });
   });
 
@@ -231,13 +236,25 @@ describe('planServices', () => {
       expect((steps[1] as UpdateService).changes).toEqual({ registryArn: REGISTRY });
     });
 
-    it('holds a running primary with RollPending: setting them would restart it', () => {
+    it('leaves a running primary’s network change to its next restart (NetworkChangePending), which carries it', () => {
       const w = running();
-      w.services[member(1)] = svc(1, { serviceRegistries: [], securityGroups: ['sg-default'] });
+      w.services[member(1)] = svc(1, {
+        serviceRegistries: [],
+        securityGroups: ['sg-default'],
+        subnets: ['subnet-a1'],
+      });
       const steps = planServices(c, w);
-      expect(brief(steps)).toEqual([`act:UpdateService:${member(2)}`, `refused:RollPending:${member(1)}`]);
-      expect(steps[1]!.message).toContain('lacks the Cloud Map registry');
-      expect(steps[1]!.message).toContain("lacks the members' security groups");
+      expect(brief(steps)).toEqual([
+        `act:UpdateService:${member(2)}`,
+        `refused:NetworkChangePending:${member(1)}`,
+      ]);
+      expect(steps[1]!.message).toContain("lacks the Cloud Map registry or the members' security groups");
+      expect(restartNetworkChanges(w, member(1))).toEqual({
+        registryArn: REGISTRY,
+        securityGroups: ['sg-1', 'sg-2'],
+        subnets: ['subnet-a1'],
+      });
+      expect(restartNetworkChanges(w, member(3))).toEqual({});
     });
 
     it('sets them on the secondaries’ service at once (ECS rolls it within its min/max)', () => {
