@@ -138,6 +138,17 @@ export interface ObservedTopology {
   taskDefinitions: Record<string, ObservedTaskDefinition | null>;
   /** Services the base observation does not cover (the secondaries' service once count is 0). */
   services?: Record<string, ObservedService>;
+  /**
+   * EC2 instance id → true for a spot instance (`InstanceLifecycle` of DescribeInstances), for the
+   * instances of the managed ASGs. An instance's market never changes, so the observer caches it.
+   */
+  spot?: Record<string, boolean>;
+  /**
+   * Tasks of the cluster's services being stopped (desiredStatus STOPPED, lastStatus not yet STOPPED)
+   * on instances in `Terminating:Wait`: the base observation lists only tasks meant to run, and the
+   * drain completes a lifecycle hook only once these are gone too.
+   */
+  stoppingTasks?: ObservedTask[];
 }
 
 export interface ObservedCluster {
