@@ -76,6 +76,52 @@ export interface ObservedNeo4jServer {
   version?: string;
   /** Databases this server leads. */
   leads?: string[];
+  /** SHOW SERVERS `hosting` / `requestedHosting` (database names) and `modeConstraint` (PRIMARY, SECONDARY, NONE). */
+  hosting?: string[];
+  requestedHosting?: string[];
+  modeConstraint?: string | null;
+}
+
+/** One probed member (a running task's Bolt address), as the roll and the drain read it. */
+export interface ObservedNeo4jMember {
+  /** host:port probed (the task's address, port 7687 unless given). */
+  address: string;
+  reachable: boolean;
+  /** The server id the cluster knows it by (matched by address). */
+  serverId?: string;
+  /** SHOW SERVERS state and health of that server. */
+  serverState?: string;
+  health?: string;
+  /** What the member itself reports (dbms.components). */
+  version?: string;
+  /** server.databases.default_to_read_only on the member, when readable. */
+  readOnly?: boolean;
+  mode?: 'primary' | 'secondary';
+  /** Every hosted copy online with no replication lag (null when unknown). */
+  caughtUp: boolean | null;
+  /** Transactions behind the most advanced copy, the most over its databases (absent when unknown). */
+  txBehind?: number;
+}
+
+/** One copy of a database on one server (a SHOW DATABASES row). */
+export interface ObservedNeo4jCopy {
+  serverId: string | null;
+  /** Null while the server is unavailable. */
+  address: string | null;
+  role: 'leader' | 'follower' | 'secondary' | 'unknown';
+  currentStatus: string;
+  requestedStatus: string;
+}
+
+/**
+ * One database across the cluster. A copy whose role is `unknown` (its server is unavailable) counts
+ * as a primary unless its server is constrained to SECONDARY: a quorum check then errs on the safe side.
+ */
+export interface ObservedNeo4jDatabase {
+  name: string;
+  leaderServerId: string | null;
+  primaries: ObservedNeo4jCopy[];
+  secondaries: ObservedNeo4jCopy[];
 }
 
 export interface ObservedNeo4j {
@@ -86,6 +132,12 @@ export interface ObservedNeo4j {
   servers?: ObservedNeo4jServer[];
   /** Members that could not be reached (addresses), a fact, not an error. */
   unreachable?: string[];
+  /** Every probed member (reachable or not). */
+  members?: ObservedNeo4jMember[];
+  /** Every database with its leader and copies (system included). */
+  databaseViews?: ObservedNeo4jDatabase[];
+  /** Neo4j's rolling-upgrade health gate (src/neo4j/health-gate.ts): not evaluated when nobody answered. */
+  gate?: { evaluated: boolean; ok: boolean; reasons: string[] };
 }
 
 /** An Auto Scaling group the spec names (spec.capacity). */

@@ -8,8 +8,8 @@
  * Failures throw a ProbeError: `enterprise-only` when the server refuses the command (Community),
  * `query` with Neo4j's message when it refuses the change (e.g. the topology could not be kept).
  */
-import { cypherString } from './connection.js';
-import type { MemberConnection } from './connection.js';
+import { MemberConnection, cypherString } from './connection.js';
+import type { Credentials } from './connection.js';
 import { ProbeError } from './errors.js';
 
 export interface DeallocationMove {
@@ -126,5 +126,26 @@ export async function setDefaultToReadOnly(c: MemberConnection, readOnly: boolea
     });
   } catch (e) {
     enterpriseOnly(e, 'dbms.setConfigValue');
+  }
+}
+
+/**
+ * Runs `fn` on a connection to one member (`host:port` or a bolt:// URL), bounded per call by
+ * `timeoutMs`, and closes it. For commands that must run on that member itself (setConfigValue) or on
+ * any reachable one (ENABLE SERVER).
+ */
+export async function withMember<T>(
+  address: string,
+  creds: Credentials,
+  timeoutMs: number,
+  fn: (c: MemberConnection) => Promise<T>,
+): Promise<T> {
+  const conn = new MemberConnection(address.includes('://') ? address : `bolt://${address}`, creds, {
+    timeoutMs,
+  });
+  try {
+    return await fn(conn);
+  } finally {
+    await conn.close();
   }
 }

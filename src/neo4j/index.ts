@@ -17,6 +17,7 @@ export {
   enableServer,
   reallocateDatabases,
   setDefaultToReadOnly,
+  withMember,
 } from './admin.js';
 export type { DeallocationMove, EnableServerOptions } from './admin.js';
 export { credentialsFromSecret, parseCredentials } from './secrets.js';

@@ -18,8 +18,7 @@ import type {
   ObservedTopology,
 } from '../../model/observed.js';
 import { secondaryServiceName } from '../../model/placement.js';
-import { enableServer } from '../../neo4j/admin.js';
-import { MemberConnection } from '../../neo4j/connection.js';
+import { enableServer, withMember } from '../../neo4j/admin.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
 import type { SecretReader } from '../../neo4j/secrets.js';
 import { credentialsFromSecret } from '../../neo4j/secrets.js';
@@ -212,14 +211,9 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         await runPlan(ctx, planMembership(cluster, observed), async (a) => {
           if (!deps.secrets) return;
           const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
-          const conn = new MemberConnection(`bolt://${a.via}`, creds, {
-            timeoutMs: deps.probeTimeoutMs ?? 3000,
-          });
-          try {
-            await enableServer(conn, a.serverId, { modeConstraint: a.modeConstraint });
-          } finally {
-            await conn.close();
-          }
+          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, (c) =>
+            enableServer(c, a.serverId, { modeConstraint: a.modeConstraint }),
+          );
         }),
       );
       // Last: what is still coming up keeps the cluster Progressing rather than Ready.
