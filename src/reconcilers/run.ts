@@ -65,5 +65,8 @@ export function mergeResults(a: ReconcileResult, b: ReconcileResult): ReconcileR
     holds: [...a.holds, ...b.holds],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.min(...requeue) } : {}),
     ...((b.neo4j ?? a.neo4j) ? { neo4j: (b.neo4j ?? a.neo4j) as ObservedNeo4j } : {}),
+    ...(a.lifecycleHooks || b.lifecycleHooks
+      ? { lifecycleHooks: [...(a.lifecycleHooks ?? []), ...(b.lifecycleHooks ?? [])] }
+      : {}),
   };
 }

@@ -79,6 +79,15 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** What the concern saw over Bolt in this pass; the loop puts it in the status rows and health. */
   neo4j?: ObservedNeo4j;
+  /** Instances waiting on the operator's lifecycle hook, and time left before it would ABANDON (metrics). */
+  lifecycleHooks?: LifecycleHookDeadline[];
+}
+
+export interface LifecycleHookDeadline {
+  instanceId: string;
+  autoScalingGroupName: string;
+  /** Seconds before the hook times out into its default result, as far as the controller knows. */
+  secondsLeft: number;
 }
 
 export interface Reconciler {

@@ -65,6 +65,23 @@ function usable(ci: ObservedEcsInstance | undefined, zone: string): ci is Observ
   return ci !== undefined && ci.status === 'ACTIVE' && ci.agentConnected && ci.availabilityZone === zone;
 }
 
+/**
+ * Container instances a primary of `zone` may be attached to: ACTIVE with its agent connected, in the
+ * zone, InService in the zone's primaries ASG, hosting fewer than maxPerInstance primaries (`count`
+ * gives how many each hosts). Spot is not judged here (see `maxPrimariesOnSpot`).
+ */
+export function qualifyingInstances(
+  desired: Neo4jCluster,
+  observed: Obs,
+  zone: string,
+  count: (instanceId: string) => number,
+): ObservedEcsInstance[] {
+  return (observed.topology?.instances ?? [])
+    .filter((ci) => usable(ci, zone))
+    .filter((ci) => asgInstanceState(desired, observed, zone, ci.ec2InstanceId) === 'InService')
+    .filter((ci) => count(ci.ec2InstanceId) < desired.spec.primaries.maxPerInstance);
+}
+
 /** Members placed: volume attached to a usable instance in its AZ, InService, attribute set to the volume id. */
 export function placedMembers(desired: Neo4jCluster, observed: Obs): PlacementState['placed'] {
   const placed: PlacementState['placed'] = new Map();
@@ -141,10 +158,7 @@ function attach(p: Plan, slot: Slot, v: Volume): void {
   const m = slot.member;
   const maxPer = p.desired.spec.primaries.maxPerInstance;
   const count = (id: string): number => p.hosted.get(id) ?? 0;
-  const candidates = p.topo.instances
-    .filter((ci) => usable(ci, slot.zone))
-    .filter((ci) => asgInstanceState(p.desired, p.observed, slot.zone, ci.ec2InstanceId) === 'InService')
-    .filter((ci) => count(ci.ec2InstanceId) < maxPer);
+  const candidates = qualifyingInstances(p.desired, p.observed, slot.zone, count);
   const spot = (ci: ObservedEcsInstance): boolean => p.topo.spot?.[ci.ec2InstanceId] === true;
   const spotFull = p.onSpot >= p.maxOnSpot;
   const target = candidates
