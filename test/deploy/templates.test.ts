@@ -243,6 +243,6 @@ describe('operator.yaml', () => {
     expect(alarms).toContain('RollPendingEvents');
     expect(alarms).toContain('LifecycleHookWaitEvents');
     const filters = ofType(operator, 'AWS::Logs::MetricFilter').map(([, r]) => r.Properties['FilterPattern']);
-    expect(filters).toEqual(['{ $.reason = "RollPending" }', '{ $.reason = "InstanceTerminatingWait" }']);
+    expect(filters).toEqual(['{ $.reason = "RollPending" }', '{ $.reason = "LifecycleHookNearTimeout" }']);
   });
 });
