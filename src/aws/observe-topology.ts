@@ -84,7 +84,7 @@ export async function observeTopology(
     ? await describeSpot(
         clients.ec2,
         asgInstances.map((i) => i.instanceId),
-        target.spotCache ?? new Map(),
+        target.spotCache ?? new Map<string, boolean>(),
         opt,
       )
     : undefined;

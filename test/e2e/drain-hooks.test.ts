@@ -132,7 +132,7 @@ async function volumeOf(member: string): Promise<{ zone: string; instanceId?: st
 }
 
 type Ev = Record<string, unknown> & { kind: string; t: number; seq: number };
-const world = (): Ev[] => e.twin.world.list() as Ev[];
+const world = (): Ev[] => e.twin.world.list();
 
 /** The member all databases are led by, after moving the user databases' leaderships onto it. */
 let leaderMember = '';
@@ -151,7 +151,7 @@ it('comes up: 3 primaries, 2 secondaries, a leader for every database, Ready', a
 }, 260_000);
 
 it('(a) drains the instance of the server leading every database through the hook: CONTINUE, no ABANDON, quorum kept', async () => {
-  let tasks = (await eventually(healthy, 'healthy', 60_000, 200))!;
+  let tasks = await eventually(healthy, 'healthy', 60_000, 200);
   // Make one server lead every database: the system leader (system leadership cannot move) gets the
   // user databases too, by making the others read-only for a while.
   const lead = await leaders(tasks);
@@ -225,7 +225,7 @@ it('(a) drains the instance of the server leading every database through the hoo
 }, 400_000);
 
 it('(b) drains a spot-interrupted primary within the notice and brings it back in its AZ', async () => {
-  let tasks = (await eventually(healthy, 'healthy', 60_000, 200))!;
+  let tasks = await eventually(healthy, 'healthy', 60_000, 200);
   const victim = await instanceOf(tasks.get(leaderMember)!);
   const from = lastSeq(e.twin);
   const taskArn = tasks.get(leaderMember)!.taskArn;
@@ -251,7 +251,7 @@ it('(b) drains a spot-interrupted primary within the notice and brings it back i
   expect(stopped!.t).toBeLessThan(reclaimed.t);
   expect(detached!.t).toBeLessThan(reclaimed.t);
   // Not stopped by the reclaim: the drain stopped it (the operator's UpdateService).
-  expect(String(stopped!['stopCode'] ?? '')).not.toBe('SpotInterruption');
+  expect(stopped!['stopCode']).not.toBe('SpotInterruption');
   tasks = (await eventually(healthy, 'the member back on a replacement', 150_000, 200))!;
   expect(await volumeOf(leaderMember)).toMatchObject({ zone: zoneOf[leaderMember], state: 'attached' });
   expect(await instanceOf(tasks.get(leaderMember)!)).not.toBe(victim);

@@ -169,18 +169,17 @@ function replacementFor(c: Ctx, member: string, zone: string, leaving: string): 
     .find((ci) => spotOk || c.observed.topology?.spot?.[ci.ec2InstanceId] !== true)?.ec2InstanceId;
 }
 
-/** One primary on a leaving instance. Returns true when the member is moving leaderships. */
-function drainPrimary(
+/** Before a member's stop: its task already gone or stopping, or (planned) no replacement yet. False: wait. */
+function mayStop(
   c: Ctx,
   instanceId: string,
   h: Holdings,
   member: string,
+  zone: string,
   urgent: boolean,
-  track: HookTrack | undefined,
 ): boolean {
   const task = h.primaryTasks.get(member);
   const vol = h.volumes.get(member);
-  const zone = primaryPlacement(c.desired).find((s) => s.member === member)?.zone ?? '';
   if (!task) {
     push(
       c,
@@ -197,53 +196,24 @@ function drainPrimary(
     push(c, hold('wait', 'MemberStopping', `draining ${instanceId}: ${member}'s task is stopping`, member));
     return false;
   }
-  if (!urgent) {
-    const to = replacementFor(c, member, zone, instanceId);
-    if (to === undefined) {
-      push(
-        c,
-        hold(
-          'wait',
-          'ReplacementPending',
-          `draining ${instanceId}: waiting for a replacement instance in ${zone} (InService, ACTIVE container instance, room for ${member}) before stopping ${member}`,
-          member,
-        ),
-      );
-      return false;
-    }
-  }
-  const spec = c.desired.spec.upgrade;
-  const bound = parseDuration(spec.leadershipTransferTimeout) ?? 120_000;
-  const move = planLeadershipMove(c.observed, member, {
-    allowed: spec.leadershipTransfer,
-    transferTimeoutMs: urgent ? Math.min(bound, URGENT_TRANSFER_MS) : bound,
-    elapsedMs: track?.moveStartedAt !== undefined ? c.input.now - track.moveStartedAt : 0,
-  });
-  for (const s of move.steps) push(c, s);
-  if (!move.ready) return true;
+  if (urgent || replacementFor(c, member, zone, instanceId) !== undefined) return true;
+  push(
+    c,
+    hold(
+      'wait',
+      'ReplacementPending',
+      `draining ${instanceId}: waiting for a replacement instance in ${zone} (InService, ACTIVE container instance, room for ${member}) before stopping ${member}`,
+      member,
+    ),
+  );
+  return false;
+}
+
+/** Whether stopping the member keeps every database's majority: planned → blocked if not; urgent → a Warning and on. */
+function quorumAllows(c: Ctx, instanceId: string, member: string, urgent: boolean): boolean {
   const at = memberServer(c.observed, member);
-  if (isLocated(at)) {
-    const q = quorumWithout(c.observed, at.serverId);
-    if (!q.ok) {
-      const what =
-        q.atRisk.length > 0
-          ? `stopping ${member} would leave ${q.atRisk.join(', ')} without a majority of primaries`
-          : `the quorum without ${member} cannot be judged (databases not observed)`;
-      if (!urgent) {
-        push(c, hold('blocked', 'QuorumAtRisk', `draining ${instanceId}: ${what}; waiting`, member));
-        return false;
-      }
-      push(
-        c,
-        hold(
-          'refused',
-          'QuorumAtRisk',
-          `urgent drain of ${instanceId}: ${what}, but the instance is reclaimed anyway: stopping it now`,
-          member,
-        ),
-      );
-    }
-  } else if (!urgent && c.observed.neo4j === undefined) {
+  if (!isLocated(at)) {
+    if (urgent || c.observed.neo4j !== undefined) return true;
     push(
       c,
       hold(
@@ -255,6 +225,49 @@ function drainPrimary(
     );
     return false;
   }
+  const q = quorumWithout(c.observed, at.serverId);
+  if (q.ok) return true;
+  const what =
+    q.atRisk.length > 0
+      ? `stopping ${member} would leave ${q.atRisk.join(', ')} without a majority of primaries`
+      : `the quorum without ${member} cannot be judged (databases not observed)`;
+  if (!urgent) {
+    push(c, hold('blocked', 'QuorumAtRisk', `draining ${instanceId}: ${what}; waiting`, member));
+    return false;
+  }
+  push(
+    c,
+    hold(
+      'refused',
+      'QuorumAtRisk',
+      `urgent drain of ${instanceId}: ${what}, but the instance is reclaimed anyway: stopping it now`,
+      member,
+    ),
+  );
+  return true;
+}
+
+/** One primary on a leaving instance. Returns true when the member is moving leaderships. */
+function drainPrimary(
+  c: Ctx,
+  instanceId: string,
+  h: Holdings,
+  member: string,
+  urgent: boolean,
+  track: HookTrack | undefined,
+): boolean {
+  const zone = primaryPlacement(c.desired).find((s) => s.member === member)?.zone ?? '';
+  if (!mayStop(c, instanceId, h, member, zone, urgent)) return false;
+  const spec = c.desired.spec.upgrade;
+  const bound = parseDuration(spec.leadershipTransferTimeout) ?? 120_000;
+  const move = planLeadershipMove(c.observed, member, {
+    allowed: spec.leadershipTransfer,
+    transferTimeoutMs: urgent ? Math.min(bound, URGENT_TRANSFER_MS) : bound,
+    elapsedMs: track?.moveStartedAt !== undefined ? c.input.now - track.moveStartedAt : 0,
+  });
+  for (const s of move.steps) push(c, s);
+  if (!move.ready) return true;
+  if (!quorumAllows(c, instanceId, member, urgent)) return false;
   const service = c.observed.services[member] ?? c.observed.topology?.services?.[member];
   if (service && service.desiredCount !== 0)
     c.acts.push({
@@ -277,88 +290,22 @@ function drainPrimary(
  */
 export function planDrain(desired: Neo4jCluster, observed: Obs, input: DrainInput): DrainPlan {
   const topo = observed.topology;
+  if (!topo) return { steps: [], instances: [] };
   const c: Ctx = { desired, observed, input, acts: [], refused: [], waits: [], blocked: [] };
   const views: DrainView[] = [];
-  if (!topo) return { steps: [], instances: [] };
-  const hookName = desired.spec.drain.lifecycleHookName;
   const draining: string[] = [];
+  const hookName = desired.spec.drain.lifecycleHookName;
   for (const name of managedGroups(desired)) {
     const g = topo.asgs[name];
     if (!g) continue;
     const hook = g.hooks.find((x) => x.name === hookName);
     const hbMs = (hook?.heartbeatTimeout ?? desired.spec.drain.heartbeatTimeoutSeconds) * 1000;
-    const globalMs = Math.min(100 * hbMs, MAX_GLOBAL_TIMEOUT_MS);
-    for (const i of g.instances) {
-      if (i.lifecycleState !== 'Terminating:Wait') continue;
-      const id = i.instanceId;
-      const ref: LifecycleActionRef = {
-        autoScalingGroupName: name,
-        lifecycleHookName: hookName,
-        instanceId: id,
-      };
-      const track = input.hooks.get(id);
-      const h = holdingsOf(desired, observed, id);
-      const ci = topo.instances.find((x) => x.ec2InstanceId === id);
-      const spot = topo.spot?.[id] === true;
-      const urgent = spot || (h.primaries.length > 0 && ci?.status === 'DRAINING');
-      const firstSeen = track?.firstSeenAt ?? input.now;
-      const view: DrainView = {
-        instanceId: id,
-        autoScalingGroupName: name,
-        urgent,
-        primaries: h.primaries,
-        secondaries: h.secondaryTasks.length,
-        moving: false,
-        deadlineAt: Math.min((track?.lastHeartbeatAt ?? firstSeen) + hbMs, firstSeen + globalMs),
-        deadlineUnlessHeartbeatAt: 0,
-        heartbeat: false,
-        completing: false,
-      };
-      view.deadlineUnlessHeartbeatAt = view.deadlineAt;
-      views.push(view);
-      if (holdsNothing(h)) {
-        view.completing = true;
-        c.acts.push({
-          kind: 'act',
-          type: 'CompleteLifecycleAction',
-          reason: track ? 'InstanceDrained' : 'InstanceHoldsNothing',
-          message: `${id} of ${name} holds nothing of the cluster${track ? ' any more' : ''}: completing the ${hookName} hook with CONTINUE`,
-          ...ref,
-          result: 'CONTINUE',
-        });
-        continue;
+    const timing = { hbMs, globalMs: Math.min(100 * hbMs, MAX_GLOBAL_TIMEOUT_MS) };
+    for (const i of g.instances)
+      if (i.lifecycleState === 'Terminating:Wait') {
+        const ref = { autoScalingGroupName: name, lifecycleHookName: hookName, instanceId: i.instanceId };
+        views.push(drainInstance(c, ref, timing, draining));
       }
-      const lastBeat = track?.lastHeartbeatAt;
-      if (lastBeat === undefined || input.now - lastBeat >= hbMs / 3) {
-        c.acts.push({
-          kind: 'act',
-          type: 'RecordLifecycleActionHeartbeat',
-          reason: 'DrainInProgress',
-          message: `${id} of ${name} is being drained (${describe(h)}): heartbeat on the ${hookName} hook`,
-          ...ref,
-        });
-        view.deadlineAt = Math.min(input.now + hbMs, firstSeen + globalMs);
-        view.heartbeat = true;
-      }
-      if (h.primaries.length === 0) {
-        if (ci?.status === 'ACTIVE') draining.push(ci.arn);
-        push(
-          c,
-          hold(
-            'wait',
-            'SecondariesDraining',
-            `draining ${id}: ${h.secondaryTasks.length} secondaries' task(s) still there; ECS moves them${ci?.status === 'DRAINING' ? '' : ' once the container instance is DRAINING'}`,
-          ),
-        );
-      } else for (const m of h.primaries) if (drainPrimary(c, id, h, m, urgent, track)) view.moving = true;
-      const left = view.deadlineUnlessHeartbeatAt - input.now;
-      if (left < hbMs / 2)
-        c.refused.push({
-          kind: 'refused',
-          reason: 'LifecycleHookNearTimeout',
-          message: `the ${hookName} hook of ${id} times out into ABANDON in ${Math.max(0, Math.round(left / 1000))}s (${lastBeat === undefined ? 'no heartbeat recorded yet' : `last heartbeat ${Math.round((input.now - lastBeat) / 1000)}s ago`}) while it still hosts ${describe(h)}`,
-        });
-    }
   }
   for (let k = 0; k < draining.length; k += 10) {
     const arns = draining.slice(k, k + 10);
@@ -372,6 +319,79 @@ export function planDrain(desired: Neo4jCluster, observed: Obs, input: DrainInpu
     });
   }
   return { steps: [...c.acts, ...c.refused, ...c.waits, ...c.blocked], instances: views };
+}
+
+/** One instance waiting on the hook: complete, or heartbeat and drain what it holds. */
+function drainInstance(
+  c: Ctx,
+  ref: LifecycleActionRef,
+  { hbMs, globalMs }: { hbMs: number; globalMs: number },
+  draining: string[],
+): DrainView {
+  const { instanceId: id, autoScalingGroupName: name, lifecycleHookName: hookName } = ref;
+  const topo = c.observed.topology as NonNullable<Obs['topology']>;
+  const now = c.input.now;
+  const track = c.input.hooks.get(id);
+  const h = holdingsOf(c.desired, c.observed, id);
+  const ci = topo.instances.find((x) => x.ec2InstanceId === id);
+  const spot = topo.spot?.[id] === true;
+  const firstSeen = track?.firstSeenAt ?? now;
+  const lastBeat = track?.lastHeartbeatAt;
+  const deadline = Math.min((lastBeat ?? firstSeen) + hbMs, firstSeen + globalMs);
+  const view: DrainView = {
+    instanceId: id,
+    autoScalingGroupName: name,
+    urgent: spot || (h.primaries.length > 0 && ci?.status === 'DRAINING'),
+    primaries: h.primaries,
+    secondaries: h.secondaryTasks.length,
+    moving: false,
+    deadlineAt: deadline,
+    deadlineUnlessHeartbeatAt: deadline,
+    heartbeat: false,
+    completing: holdsNothing(h),
+  };
+  if (view.completing) {
+    c.acts.push({
+      kind: 'act',
+      type: 'CompleteLifecycleAction',
+      reason: track ? 'InstanceDrained' : 'InstanceHoldsNothing',
+      message: `${id} of ${name} holds nothing of the cluster${track ? ' any more' : ''}: completing the ${hookName} hook with CONTINUE`,
+      ...ref,
+      result: 'CONTINUE',
+    });
+    return view;
+  }
+  if (lastBeat === undefined || now - lastBeat >= hbMs / 3) {
+    c.acts.push({
+      kind: 'act',
+      type: 'RecordLifecycleActionHeartbeat',
+      reason: 'DrainInProgress',
+      message: `${id} of ${name} is being drained (${describe(h)}): heartbeat on the ${hookName} hook`,
+      ...ref,
+    });
+    view.deadlineAt = Math.min(now + hbMs, firstSeen + globalMs);
+    view.heartbeat = true;
+  }
+  if (h.primaries.length === 0) {
+    if (ci?.status === 'ACTIVE') draining.push(ci.arn);
+    push(
+      c,
+      hold(
+        'wait',
+        'SecondariesDraining',
+        `draining ${id}: ${h.secondaryTasks.length} secondaries' task(s) still there; ECS moves them${ci?.status === 'DRAINING' ? '' : ' once the container instance is DRAINING'}`,
+      ),
+    );
+  } else for (const m of h.primaries) if (drainPrimary(c, id, h, m, view.urgent, track)) view.moving = true;
+  // Judged without this pass's heartbeat: failing heartbeats bring the warning.
+  const left = view.deadlineUnlessHeartbeatAt - now;
+  if (left < hbMs / 2)
+    c.refused.push({
+      kind: 'refused',
+      reason: 'LifecycleHookNearTimeout',
+      message: `the ${hookName} hook of ${id} times out into ABANDON in ${Math.max(0, Math.round(left / 1000))}s (${lastBeat === undefined ? 'no heartbeat recorded yet' : `last heartbeat ${Math.round((now - lastBeat) / 1000)}s ago`}) while it still hosts ${describe(h)}`,
+    });
+  return view;
 }
 
 function describe(h: Holdings): string {
