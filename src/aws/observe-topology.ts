@@ -126,7 +126,7 @@ async function describeExtraServices(
   const out: Record<string, ObservedService> = {};
   for (const batch of chunk(names, 10)) {
     try {
-      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch }), opt);
+      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }), opt);
       for (const s of res.services ?? [])
         if (s.serviceName && s.status !== 'INACTIVE') out[s.serviceName] = toService(s);
     } catch (e) {
@@ -226,7 +226,8 @@ export async function describeEcsInstances(
   return out.sort((a, b) => (a.ec2InstanceId < b.ec2InstanceId ? -1 : 1));
 }
 
-async function describeFamilies(
+/** DescribeTaskDefinition of each family (its newest ACTIVE revision) or ARN (that revision); null when none. */
+export async function describeFamilies(
   ecs: ECSClient,
   families: readonly string[],
   opt: Opt,

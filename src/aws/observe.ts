@@ -139,7 +139,7 @@ async function describeServices(
   opt: Opt,
 ): Promise<void> {
   for (const names of chunk([...serviceOwner.keys()], BATCH.describeServices)) {
-    const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names }), opt);
+    const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names, include: ['TAGS'] }), opt);
     for (const s of res.services ?? []) {
       const owner = serviceOwner.get(s.serviceName ?? '');
       if (owner === undefined || !s.serviceName || s.status === 'INACTIVE') continue;
@@ -275,6 +275,13 @@ export function toService(s: Service): ObservedService {
         ? { maximumPercent: s.deploymentConfiguration.maximumPercent }
         : {}),
     },
+    ...(s.tags !== undefined
+      ? {
+          tags: Object.fromEntries(
+            s.tags.filter((t) => t.key !== undefined).map((t) => [t.key as string, t.value ?? '']),
+          ),
+        }
+      : {}),
     ...(s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState !== undefined
       ? { rolloutState: s.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState as string }
       : {}),

@@ -1,5 +1,6 @@
 /** The `neo4j-ecs` command tree. main.ts runs it; tests call `buildProgram()` directly. */
 import { Command } from 'commander';
+import { approveCommand } from './commands/approve.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { probeCommand } from './commands/probe.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommand());
   program.addCommand(statusCommand());
   program.addCommand(probeCommand());
+  program.addCommand(approveCommand());
   program.addCommand(twinCommand());
   program.addCommand(demoCommand());
   return program;

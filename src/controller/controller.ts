@@ -441,6 +441,7 @@ export class Controller {
             actions: result.actions,
             holds: result.holds,
             ...(members ? { members } : {}),
+            ...(result.roll ? { roll: result.roll } : {}),
             ...(err ? { error: err } : {}),
           },
           desired,

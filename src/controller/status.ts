@@ -13,6 +13,7 @@ import type {
   ClusterStatus,
   MemberStatus,
   Phase,
+  RollStatus,
 } from '../model/status.js';
 import { STATUS_API_VERSION, STATUS_KIND } from '../model/status.js';
 import type { ExecutedAction, Hold } from '../reconcilers/types.js';
@@ -24,6 +25,8 @@ export interface PassSummary {
   holds: Hold[];
   /** Undefined when the pass did not get as far as observing. */
   members?: MemberStatus[];
+  /** The roll in progress, when the topology concern saw one (src/reconcilers/roll). */
+  roll?: RollStatus;
   error?: ReconcileError;
 }
 
@@ -167,6 +170,9 @@ export function computeStatus(i: StatusInput): ClusterStatus {
     members: i.pass.members ?? i.prev?.members ?? [],
     lease: { holder: i.holder, generation: i.generation },
     ...(err ? { lastError: { kind: err.kind, reason: err.reason, message: err.message } } : {}),
+    // A pass that failed before the roll was planned keeps the last roll section; a finished pass
+    // without one means no roll is in progress.
+    ...(i.pass.roll ? { roll: i.pass.roll } : err && i.prev?.roll ? { roll: i.prev.roll } : {}),
     updatedAt: nowIso,
   };
 }

@@ -158,6 +158,14 @@ export const UpgradeSchema = z.strictObject({
   supervised: z.boolean().default(false),
   /** Stop every roll where it stands; resume by setting false. */
   paused: z.boolean().default(false),
+  /**
+   * An explicit restart request: any change of this text rolls every member (it is passed to the
+   * members as NEO4J_ECS_RESTART_TOKEN), e.g. a timestamp; `neo4j-ecs restart` would set it.
+   */
+  restartToken: z
+    .string()
+    .regex(/^[\w.:+@-]{1,128}$/, 'expected up to 128 letters, digits or . _ : + @ -, e.g. a timestamp')
+    .optional(),
 });
 
 export const DrainSchema = z.strictObject({

@@ -19,6 +19,8 @@ export interface ObservedService {
   deploymentConfiguration?: { minimumHealthyPercent?: number; maximumPercent?: number };
   /** Task definition of the PRIMARY (newest) deployment, and whether a rollout is in progress. */
   rolloutState?: string;
+  /** The service's tags (DescribeServices include TAGS), e.g. the roll's approval. */
+  tags?: Record<string, string>;
 }
 
 export interface ObservedTask {
@@ -243,6 +245,8 @@ export const TAGS = {
   cluster: 'neo4j-ecs:cluster',
   member: 'neo4j-ecs:member',
   role: 'neo4j-ecs:role',
+  /** On a member's service: the task definition ARN a supervised roll may restart it to (`neo4j-ecs approve`). */
+  rollApproved: 'neo4j-ecs:roll-approved',
   managedBy: 'managed-by',
 } as const;
 

@@ -41,6 +41,46 @@ export interface MemberStatus {
   state: string;
 }
 
+/** One step of a roll: the secondaries (through ECS) or one primary. */
+export interface RollStepStatus {
+  /** 1-based position in the roll. */
+  position: number;
+  /** The primary member, or the secondaries' service. */
+  member: string;
+  role: 'primary' | 'secondaries';
+  /** done; restarting (updated, not back yet); next (the candidate); pending. */
+  state: 'done' | 'restarting' | 'next' | 'pending';
+  /** Databases it leads now. */
+  leads: string[];
+  /** What differs: image, neo4j.conf, resources, secret, restart requested, task definition. */
+  changes: string[];
+}
+
+/** A leadership change the rest of the roll is expected to cause. */
+export interface LeadershipChange {
+  database: string;
+  /** The member whose leadership it is now. */
+  member: string;
+  /** `transfer` (moved by the read-only lever before the stop) or `election` (one election). */
+  how: 'transfer' | 'election';
+}
+
+/** The roll section of the status (src/reconcilers/roll, docs/roll.md). */
+export interface RollStatus {
+  /** True while some member does not run what the spec asks for. */
+  active: boolean;
+  /** Members counted by the roll (secondaries + primaries). */
+  total: number;
+  /** The ordered plan. */
+  steps: RollStepStatus[];
+  /** The current step, e.g. "Rolling 3/5: restarting graph-primary-1 (hosts leaderships: none)". */
+  current?: string;
+  /** Why the roll waits, when it does. */
+  waiting?: { reason: string; message: string };
+  /** Expected leadership changes of the rest of the roll, per database. */
+  expectedLeadershipChanges: LeadershipChange[];
+}
+
 export interface ClusterStatus {
   apiVersion: typeof STATUS_API_VERSION;
   kind: typeof STATUS_KIND;
@@ -58,6 +98,8 @@ export interface ClusterStatus {
   /** The controller that wrote this and the lease generation it held. */
   lease: { holder: string; generation: number };
   lastError?: { kind: string; reason: string; message: string };
+  /** The roll in progress (absent when every member runs what the spec asks for). */
+  roll?: RollStatus;
   /** ISO time this status was written (not part of change detection). */
   updatedAt: string;
 }

@@ -5,6 +5,7 @@
  * `ActionFailed` Warning event naming the action, and its error goes up to the loop.
  */
 import type { ObservedNeo4j } from '../model/observed.js';
+import type { RollStatus } from '../model/status.js';
 import type { Action, ExecutedAction, ReconcileContext, ReconcileResult, Step } from './types.js';
 
 export async function runPlan<A extends Action>(
@@ -65,6 +66,7 @@ export function mergeResults(a: ReconcileResult, b: ReconcileResult): ReconcileR
     holds: [...a.holds, ...b.holds],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.min(...requeue) } : {}),
     ...((b.neo4j ?? a.neo4j) ? { neo4j: (b.neo4j ?? a.neo4j) as ObservedNeo4j } : {}),
+    ...((b.roll ?? a.roll) ? { roll: (b.roll ?? a.roll) as RollStatus } : {}),
     ...(a.lifecycleHooks || b.lifecycleHooks
       ? { lifecycleHooks: [...(a.lifecycleHooks ?? []), ...(b.lifecycleHooks ?? [])] }
       : {}),

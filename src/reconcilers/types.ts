@@ -12,6 +12,7 @@
 import type { Clock } from '../controller/clock.js';
 import type { Neo4jCluster } from '../model/cluster.js';
 import type { ObservedCluster, ObservedNeo4j } from '../model/observed.js';
+import type { RollStatus } from '../model/status.js';
 
 /** Something to do. `type` names the action (CreateLogGroup); `reason` says why (LogGroupMissing). */
 export interface Action {
@@ -79,6 +80,8 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** What the concern saw over Bolt in this pass; the loop puts it in the status rows and health. */
   neo4j?: ObservedNeo4j;
+  /** The roll in progress, for the status (src/reconcilers/roll). */
+  roll?: RollStatus;
   /** Instances waiting on the operator's lifecycle hook, and time left before it would ABANDON (metrics). */
   lifecycleHooks?: LifecycleHookDeadline[];
 }

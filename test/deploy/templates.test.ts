@@ -240,9 +240,12 @@ describe('operator.yaml', () => {
   it('alarms on reconcile errors, blocked rolls and a lifecycle hook wait', () => {
     const alarms = JSON.stringify(ofType(operator, 'AWS::CloudWatch::Alarm'));
     expect(alarms).toContain('SUM(ReconcileErrors)');
-    expect(alarms).toContain('RollPendingEvents');
+    expect(alarms).toContain('RollBlockedEvents');
     expect(alarms).toContain('LifecycleHookWaitEvents');
     const filters = ofType(operator, 'AWS::Logs::MetricFilter').map(([, r]) => r.Properties['FilterPattern']);
-    expect(filters).toEqual(['{ $.reason = "RollPending" }', '{ $.reason = "LifecycleHookNearTimeout" }']);
+    expect(filters).toHaveLength(2);
+    for (const reason of ['RollPaused', 'AwaitingApproval', 'QuorumAtRisk', 'DowngradeRefused'])
+      expect(filters[0]).toContain(`$.reason = "${reason}"`);
+    expect(filters[1]).toBe('{ $.reason = "LifecycleHookNearTimeout" }');
   });
 });

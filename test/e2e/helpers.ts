@@ -43,6 +43,8 @@ export interface E2e {
   secretArn: string;
   /** The controller's JSON-line events, as written. */
   lines: string[];
+  /** Stops the controller (gracefully: leases released) and starts a fresh one, with no state carried over. */
+  restartController(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,32 +98,37 @@ export async function startE2e(
     {},
   );
   const lines: string[] = [];
-  const controller = await startController(config, {
-    clients: operatorClients,
-    clock: clockFrom(twin.clock),
-    secrets: new AwsSecretReader(operatorSecrets),
-    stdout: {
-      write: (chunk: string | Uint8Array) => {
-        for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
-        return true;
+  const start = (): Promise<RunningController> =>
+    startController(config, {
+      clients: operatorClients,
+      clock: clockFrom(twin.clock),
+      secrets: new AwsSecretReader(operatorSecrets),
+      stdout: {
+        write: (chunk: string | Uint8Array) => {
+          for (const line of chunk.toString().split('\n')) if (line) lines.push(line);
+          return true;
+        },
       },
-    },
-    stderr: { write: () => true },
-  });
+      stderr: { write: () => true },
+    });
   let stopped = false;
-  return {
+  const e: E2e = {
     twin,
     clients,
     secrets,
     store,
-    controller,
+    controller: await start(),
     specKey,
     secretArn: boot.secretArn,
     lines,
+    async restartController() {
+      await e.controller.stop();
+      e.controller = await start();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await controller.stop();
+      await e.controller.stop();
       destroyAwsClients(clients);
       destroyAwsClients(operatorClients);
       secrets.destroy();
@@ -134,6 +141,7 @@ export async function startE2e(
       assertAllowedByOperatorPolicy(actions);
     },
   };
+  return e;
 }
 
 type Ev = Record<string, unknown> & { kind: string; t: number; seq: number };

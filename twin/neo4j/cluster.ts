@@ -545,7 +545,8 @@ export class ClusterModel {
       return;
     }
     r.lastTx = Math.max(r.lastTx, best ?? r.lastTx);
-    r.status = this.isAllocated(db, serverId) ? 'online' : 'deallocating';
+    // System copies run on every running server, Free ones included (a Free server's copy is online).
+    r.status = db.type === 'system' || this.isAllocated(db, serverId) ? 'online' : 'deallocating';
     r.since = this.now();
     this.persistReplica(db, s, r);
     this.p.log.append('neo4j.database.online', {

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { createAwsClients, destroyAwsClients } from '../../aws/clients.js';
 import { S3ObjectStore, parseS3Url } from '../../aws/object-store.js';
 import { parseStatus } from '../../controller/status.js';
-import type { ClusterStatus } from '../../model/status.js';
+import type { ClusterStatus, RollStatus } from '../../model/status.js';
 
 export const EXIT_FOUND = 0;
 export const EXIT_NOT_FOUND = 1;
@@ -127,6 +127,40 @@ export function formatStatus(s: ClusterStatus): string[] {
           m.volumeId ?? '-',
           m.taskArn?.split('/').pop() ?? '-',
           m.version ?? '-',
+        ]),
+      ]),
+    );
+  if (s.roll) lines.push('', ...formatRoll(s.roll));
+  return lines;
+}
+
+/** The roll section: the current step, why it waits, the ordered plan and the expected leadership changes. */
+export function formatRoll(r: RollStatus): string[] {
+  const lines = [`roll:                 ${r.current ?? 'in progress'}`];
+  if (r.waiting) lines.push(`waiting:              ${r.waiting.reason}: ${r.waiting.message}`);
+  lines.push(
+    '',
+    ...table([
+      ['STEP', 'MEMBER', 'ROLE', 'STATE', 'LEADS', 'CHANGES'],
+      ...r.steps.map((x) => [
+        `${x.position}/${r.total}`,
+        x.member,
+        x.role,
+        x.state,
+        x.leads.join(',') || '-',
+        x.changes.join(', ') || '-',
+      ]),
+    ]),
+  );
+  if (r.expectedLeadershipChanges.length > 0)
+    lines.push(
+      '',
+      ...table([
+        ['DATABASE', 'LEADER NOW', 'EXPECTED'],
+        ...r.expectedLeadershipChanges.map((c) => [
+          c.database,
+          c.member,
+          c.how === 'transfer' ? 'moved away before its restart' : 'one election at its restart',
         ]),
       ]),
     );

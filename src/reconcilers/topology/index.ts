@@ -8,7 +8,12 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { describeEcsInstances, describeModifications, observeTopology } from '../../aws/observe-topology.js';
+import {
+  describeEcsInstances,
+  describeFamilies,
+  describeModifications,
+  observeTopology,
+} from '../../aws/observe-topology.js';
 import * as exec from '../../aws/topology-executors.js';
 import type { Neo4jCluster } from '../../model/cluster.js';
 import { MANAGED_BY, TAGS } from '../../model/observed.js';
@@ -19,18 +24,21 @@ import type {
   ObservedTopology,
 } from '../../model/observed.js';
 import { secondaryServiceName } from '../../model/placement.js';
-import { enableServer, withMember } from '../../neo4j/admin.js';
+import { deallocateDatabases, dropServer, enableServer, withMember } from '../../neo4j/admin.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
 import type { SecretReader } from '../../neo4j/secrets.js';
 import { credentialsFromSecret } from '../../neo4j/secrets.js';
+import { rollRunner } from '../roll/index.js';
+import { planVersionGuard } from '../roll/version-guard.js';
 import { mergeResults, runPlan } from '../run.js';
-import type { ReconcileContext, ReconcileResult, Reconciler } from '../types.js';
+import type { ReconcileContext, ReconcileResult, Reconciler, Step } from '../types.js';
 import { drainRunner } from '../drain/run.js';
 import { planCapacity } from './capacity.js';
 import { planMembership, planScaleDownGuard } from './membership.js';
 import { planPlacement } from './placement.js';
 import { planReadiness } from './readiness.js';
 import { planServices } from './services.js';
+import type { ServiceAction } from './services.js';
 import { desiredTaskDefinitions, families, planTaskDefinitions, sameContent } from './task-definitions.js';
 import { planVolumes } from './volumes.js';
 
@@ -62,6 +70,16 @@ export interface TopologyDeps {
 }
 
 const EMPTY: ReconcileResult = { actions: [], drift: 0, holds: [] };
+
+/** The service steps without task-definition changes (a refused version): nothing new is rolled out or created. */
+function withoutRevisionChanges(steps: Step<ServiceAction>[]): Step<ServiceAction>[] {
+  return steps.flatMap((x): Step<ServiceAction>[] => {
+    if (x.kind !== 'act') return x.reason === 'TaskDefinitionPending' ? [] : [x];
+    if (x.type === 'CreateService') return [];
+    const { taskDefinition: _td, ...changes } = x.changes;
+    return Object.keys(changes).length > 0 ? [{ ...x, changes }] : [];
+  });
+}
 
 async function observeMembers(
   deps: TopologyDeps,
@@ -127,6 +145,18 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
   /** Spot market of the ASGs' instances, by id (an instance's market never changes: a cache, not state). */
   const spotCache = new Map<string, boolean>();
   const drain = drainRunner(deps);
+  /** The content of the revisions the services run while they differ from the spec (to name what a roll changes); once per revision. */
+  const learnRunningDefinitions = async (
+    cluster: Neo4jCluster,
+    observed: ObservedCluster,
+    signal: AbortSignal,
+  ): Promise<void> => {
+    const unknown = families(cluster)
+      .map((f) => (observed.services[f] ?? observed.topology?.services?.[f])?.taskDefinition)
+      .filter((arn): arn is string => arn !== undefined && arn !== '' && !tdCache.has(arn));
+    if (unknown.length > 0) remember(await describeFamilies(deps.ecs, unknown, { abortSignal: signal }));
+  };
+  const roll = rollRunner(deps);
   return {
     name: 'topology',
     async reconcile(ctx: ReconcileContext): Promise<ReconcileResult> {
@@ -188,15 +218,22 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           else await exec.deleteAttribute(deps.ecs, ecsCluster, a, s);
         }),
       );
+      // The version guard runs before anything new is registered: a refused version changes no
+      // running member's task definition or service (docs/roll.md).
+      const versionRefusals = planVersionGuard(cluster, observed);
+      result = mergeResults(result, await runPlan(ctx, versionRefusals, () => Promise.resolve()));
+      const refused = versionRefusals.length > 0;
+      if (!refused)
+        result = mergeResults(
+          result,
+          await runPlan(ctx, planTaskDefinitions(cluster, observed), async (a) => {
+            await exec.registerTaskDefinition(deps.ecs, a.definition, tags, s);
+          }),
+        );
+      const serviceSteps = planServices(cluster, observed);
       result = mergeResults(
         result,
-        await runPlan(ctx, planTaskDefinitions(cluster, observed), async (a) => {
-          await exec.registerTaskDefinition(deps.ecs, a.definition, tags, s);
-        }),
-      );
-      result = mergeResults(
-        result,
-        await runPlan(ctx, planServices(cluster, observed), async (a) => {
+        await runPlan(ctx, refused ? withoutRevisionChanges(serviceSteps) : serviceSteps, async (a) => {
           if (a.type === 'CreateService')
             await exec.createService(deps.ecs, ecsCluster, a.service, a.settings, a.tags, s);
           else await exec.updateService(deps.ecs, ecsCluster, a.service, a.changes, s);
@@ -218,11 +255,19 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
         await runPlan(ctx, planMembership(cluster, observed), async (a) => {
           if (!deps.secrets) return;
           const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
-          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, (c) =>
-            enableServer(c, a.serverId, { modeConstraint: a.modeConstraint }),
-          );
+          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, async (c) => {
+            if (a.type === 'EnableServer')
+              await enableServer(c, a.serverId, { modeConstraint: a.modeConstraint });
+            else if (a.type === 'DeallocateServer')
+              await deallocateDatabases(c, [a.serverId], { dryRun: false });
+            else await dropServer(c, a.serverId);
+          });
         }),
       );
+      if (!refused) {
+        await learnRunningDefinitions(cluster, observed, s);
+        result = mergeResults(result, await roll.run(ctx, observed, (arn) => tdCache.get(arn)));
+      }
       // Last: what is still coming up keeps the cluster Progressing rather than Ready.
       result = mergeResults(
         result,

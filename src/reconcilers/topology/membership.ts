@@ -19,6 +19,15 @@ export interface EnableServer extends Action {
   modeConstraint: 'PRIMARY' | 'SECONDARY';
 }
 
+/** DEALLOCATE DATABASES FROM SERVER (a stale secondary identity), then DROP SERVER once Deallocated. */
+export interface RetireServer extends Action {
+  type: 'DeallocateServer' | 'DropServer';
+  serverId: string;
+  via: string;
+}
+
+export type MembershipAction = EnableServer | RetireServer;
+
 /** Refused when the spec has fewer primaries than volumes of this cluster's primaries exist. */
 export function planScaleDownGuard(
   desired: Neo4jCluster,
@@ -46,16 +55,60 @@ export function planScaleDownGuard(
   ];
 }
 
+/**
+ * Secondaries hold no volume, so a replaced secondary task (a roll of the secondaries, a drained
+ * instance) comes back as a new server and its old identity stays Enabled and Unavailable with its
+ * allocations, which keeps Neo4j's health gate failing. Once every Free server is enabled, such an
+ * identity (constrained to SECONDARY, Unavailable, no live task listening at its address, or another
+ * server Available there) is deallocated (its copies move to the new secondaries) and, once
+ * Deallocated, dropped. Primaries keep their identity on their volume and are never retired here.
+ */
+function planStaleSecondaries(
+  observed: Pick<ObservedCluster, 'tasks' | 'neo4j'>,
+  via: string | undefined,
+): Step<RetireServer>[] {
+  const servers = observed.neo4j?.servers ?? [];
+  if (via === undefined || servers.some((s) => s.state === 'Free')) return [];
+  const steps: Step<RetireServer>[] = [];
+  for (const s of servers) {
+    if (s.modeConstraint !== 'SECONDARY' || s.health !== 'Unavailable') continue;
+    const host = s.address.replace(/:\d+$/, '');
+    const taken =
+      servers.some((o) => o.id !== s.id && o.address === s.address && o.health === 'Available') ||
+      !observed.tasks.some((t) => t.address === host && t.desiredStatus !== 'STOPPED');
+    if (!taken) continue;
+    if (s.state === 'Enabled' || s.state === 'Cordoned')
+      steps.push({
+        kind: 'act',
+        type: 'DeallocateServer',
+        reason: 'StaleSecondary',
+        message: `server ${s.id} (${s.address}) is a secondary that was replaced (Unavailable, no task of it runs): deallocating its databases to the running secondaries`,
+        serverId: s.id,
+        via,
+      });
+    else if (s.state === 'Deallocated')
+      steps.push({
+        kind: 'act',
+        type: 'DropServer',
+        reason: 'StaleSecondary',
+        message: `server ${s.id} (${s.address}) is a replaced secondary and Deallocated: dropping it`,
+        serverId: s.id,
+        via,
+      });
+  }
+  return steps;
+}
+
 export function planMembership(
   desired: Neo4jCluster,
   observed: Pick<ObservedCluster, 'tasks' | 'neo4j'>,
-): Step<EnableServer>[] {
+): Step<MembershipAction>[] {
   const servers = observed.neo4j?.servers;
   if (!servers) return [];
   const primaries = new Set(primaryPlacement(desired).map((s) => s.member));
   const secondaries = secondaryServiceName(desired.metadata.name);
   const via = servers.find((s) => s.state === 'Enabled' && s.health === 'Available')?.address;
-  const steps: Step<EnableServer>[] = [];
+  const steps: Step<MembershipAction>[] = [];
   for (const s of servers.filter((x) => x.state === 'Free')) {
     const host = s.address.replace(/:\d+$/, '');
     const task = observed.tasks.find((t) => t.address === host && t.desiredStatus !== 'STOPPED');
@@ -87,5 +140,5 @@ export function planMembership(
       modeConstraint: mode,
     });
   }
-  return steps;
+  return [...steps, ...planStaleSecondaries(observed, via)];
 }

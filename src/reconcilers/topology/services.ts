@@ -6,8 +6,8 @@
  * from maxUnavailableSecondaries.
  *
  * A primary's task definition is changed here only while it has no task (bring-up, heal); otherwise
- * the change waits for the ordered roll (issue 7) with a `RollPending` hold. The secondaries roll
- * through ECS within their min/max.
+ * the ordered roll (src/reconcilers/roll) changes it. The secondaries roll through ECS within their
+ * min/max.
  */
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster, ObservedService } from '../../model/observed.js';
@@ -131,15 +131,9 @@ function primaryService(p: Plan, m: string, zone: string): void {
     return;
   }
   const changes = diff(service, want);
-  if (changes.taskDefinition !== undefined && running) {
-    delete changes.taskDefinition;
-    p.holds.push({
-      kind: 'refused',
-      reason: 'RollPending',
-      message: `${m} runs ${service.taskDefinition}; the spec asks for ${arn}, but primaries restart only through the ordered roll, which is not implemented yet`,
-      member: m,
-    });
-  }
+  // A running primary changes its task definition only through the ordered roll (src/reconcilers/roll),
+  // one member at a time, away from the leaders; it reports its own progress and holds.
+  if (changes.taskDefinition !== undefined && running) delete changes.taskDefinition;
   if (Object.keys(changes).length > 0)
     p.acts.push({
       kind: 'act',

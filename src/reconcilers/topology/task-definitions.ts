@@ -52,6 +52,9 @@ export interface RegisterTaskDefinition extends Action {
   definition: TaskDefinitionSpec;
 }
 
+/** The environment variable carrying spec.upgrade.restartToken. */
+export const RESTART_TOKEN_ENV = 'NEO4J_ECS_RESTART_TOKEN';
+
 /** neo4j.conf key → the official image's environment name: `.` → `_`, `_` → `__`, prefixed NEO4J_. */
 export function neo4jEnvName(key: string): string {
   return `NEO4J_${key.replace(/_/g, '__').replace(/\./g, '_')}`;
@@ -87,6 +90,8 @@ function environment(
   const env: Record<string, string> = { NEO4J_ACCEPT_LICENSE_AGREEMENT: s.neo4j.acceptLicenseAgreement };
   for (const [k, v] of Object.entries(conf)) env[neo4jEnvName(k)] = v;
   env['NEO4J_ECS_CLUSTER'] = cluster.metadata.name;
+  // The explicit restart request: a new token is new content, so every member rolls (src/reconcilers/roll).
+  if (s.upgrade.restartToken !== undefined) env[RESTART_TOKEN_ENV] = s.upgrade.restartToken;
   if (member) {
     env['NEO4J_ECS_MEMBER'] = member.name;
     env['NEO4J_ECS_VOLUME_ID'] = member.volumeId;

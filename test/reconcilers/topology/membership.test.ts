@@ -47,6 +47,50 @@ describe('planMembership', () => {
     expect(steps[1]).toMatchObject({ serverId: 's9', modeConstraint: 'SECONDARY' });
   });
 
+  it('retires replaced secondaries: deallocates an Unavailable SECONDARY identity no task runs, then drops it once Deallocated', () => {
+    const c = cluster((s) => {
+      s['secondaries'] = { count: 2 };
+      (s['capacity'] as Record<string, unknown>)['secondaryAutoScalingGroup'] = 'sec';
+    });
+    const sec = (id: string, address: string, state: string, health: string) => ({
+      id,
+      address,
+      state,
+      health,
+      modeConstraint: 'SECONDARY',
+    });
+    const w = world({
+      tasks: [task(member(1), '127.0.1.1'), task('graph-minimal-secondaries', '127.0.1.9')],
+      neo4j: neo4j([
+        {
+          id: 's1',
+          address: '127.0.1.1:7687',
+          state: 'Enabled',
+          health: 'Available',
+          modeConstraint: 'PRIMARY',
+        },
+        sec('s9', '127.0.1.9:7687', 'Enabled', 'Available'),
+        sec('old1', '127.0.1.5:7687', 'Enabled', 'Unavailable'),
+        sec('old2', '127.0.1.6:7687', 'Deallocated', 'Unavailable'),
+        // A primary's identity is never retired here (its store is on its volume).
+        {
+          id: 'p-old',
+          address: '127.0.1.7:7687',
+          state: 'Enabled',
+          health: 'Unavailable',
+          modeConstraint: 'PRIMARY',
+        },
+      ]),
+    });
+    const steps = planMembership(c, w);
+    expect(
+      steps.map((x) => (x.kind === 'act' ? `${x.type}:${(x as { serverId: string }).serverId}` : x.reason)),
+    ).toEqual(['DeallocateServer:old1', 'DropServer:old2']);
+    // Not while a Free server waits to be enabled (it is where the copies go).
+    w.neo4j!.servers!.push(sec('new', '127.0.1.8:7687', 'Free', 'Available'));
+    expect(brief(planMembership(c, w))).toEqual(['refused:FreeServerUnknown']);
+  });
+
   it('does nothing without a Neo4j observation', () => {
     expect(planMembership(cluster(), world())).toEqual([]);
   });

@@ -1,4 +1,4 @@
-/** Table tests of the service planner: primaries pinned to their volume, counted once placed; RollPending; secondaries. */
+/** Table tests of the service planner: primaries pinned to their volume, counted once placed; a running primary's revision left to the roll; secondaries. */
 import type { ObservedService, ObservedTask } from '../../../src/model/observed.js';
 import type { CreateService, UpdateService } from '../../../src/reconcilers/topology/services.js';
 import { planServices, secondaryDeployment } from '../../../src/reconcilers/topology/services.js';
@@ -81,7 +81,7 @@ describe('planServices', () => {
     expect((steps[0] as UpdateService).changes).toEqual({ desiredCount: 1 });
   });
 
-  it('changes a primary task definition only while it has no task, else holds RollPending', () => {
+  it('changes a primary task definition only while it has no task, else leaves it to the roll (no step)', () => {
     const w = placedWorld();
     w.services = {
       [member(1)]: svc(1, { taskDefinition: 'arn:td/1:0' }),
@@ -90,7 +90,7 @@ describe('planServices', () => {
     };
     w.tasks = [task(1)];
     const steps = planServices(c, w);
-    expect(brief(steps)).toEqual([`act:UpdateService:${member(2)}`, `refused:RollPending:${member(1)}`]);
+    expect(brief(steps)).toEqual([`act:UpdateService:${member(2)}`]);
     expect((steps[0] as UpdateService).changes).toEqual({ taskDefinition: 'arn:td/2:1' });
   });
 
