@@ -126,7 +126,10 @@ async function describeExtraServices(
   const out: Record<string, ObservedService> = {};
   for (const batch of chunk(names, 10)) {
     try {
-      const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }), opt);
+      const res = await ecs.send(
+        new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }),
+        opt,
+      );
       for (const s of res.services ?? [])
         if (s.serviceName && s.status !== 'INACTIVE') out[s.serviceName] = toService(s);
     } catch (e) {

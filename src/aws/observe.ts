@@ -139,7 +139,10 @@ async function describeServices(
   opt: Opt,
 ): Promise<void> {
   for (const names of chunk([...serviceOwner.keys()], BATCH.describeServices)) {
-    const res = await ecs.send(new DescribeServicesCommand({ cluster: ecsCluster, services: names, include: ['TAGS'] }), opt);
+    const res = await ecs.send(
+      new DescribeServicesCommand({ cluster: ecsCluster, services: names, include: ['TAGS'] }),
+      opt,
+    );
     for (const s of res.services ?? []) {
       const owner = serviceOwner.get(s.serviceName ?? '');
       if (owner === undefined || !s.serviceName || s.status === 'INACTIVE') continue;
