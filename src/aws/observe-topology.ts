@@ -20,22 +20,29 @@ import {
   DescribeLifecycleHooksCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeAvailabilityZonesCommand, DescribeVolumesModificationsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeAvailabilityZonesCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesModificationsCommand,
+} from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
   ListContainerInstancesCommand,
+  ListTasksCommand,
 } from '@aws-sdk/client-ecs';
 import type {
   ObservedAsg,
   ObservedEcsInstance,
   ObservedService,
+  ObservedTask,
   ObservedTaskDefinition,
   ObservedTopology,
 } from '../model/observed.js';
-import { chunk, toService } from './observe.js';
+import { chunk, toService, toTask } from './observe.js';
 
 export interface TopologyTarget {
   ecsCluster: string;
@@ -47,11 +54,20 @@ export interface TopologyTarget {
   knownTaskDefinitions?: Record<string, ObservedTaskDefinition>;
   /** The container instances, when already being read for this instant (shared by a pass group). */
   instances?: Promise<ObservedEcsInstance[]>;
+  /**
+   * Which instances are spot, as far as already known (an instance's market never changes): the
+   * instances of the ASGs not in it are described (DescribeInstances), and it is filled in.
+   */
+  spotCache?: Map<string, boolean>;
+  /** The ECS services of the cluster: their stopping tasks on instances in Terminating:Wait are read. */
+  services?: readonly string[];
 }
 
 export interface TopologyClients {
   ecs: ECSClient;
   autoscaling: AutoScalingClient;
+  /** For the instances' market (spot or on-demand); without it `spot` is not observed. */
+  ec2?: EC2Client;
 }
 
 type Opt = { abortSignal?: AbortSignal };
@@ -62,9 +78,37 @@ export async function observeTopology(
   signal?: AbortSignal,
 ): Promise<ObservedTopology> {
   const opt: Opt = signal ? { abortSignal: signal } : {};
+  const asgs = await describeAsgs(clients.autoscaling, [...new Set(target.asgNames)], opt);
+  const instances = await (target.instances ?? describeEcsInstances(clients.ecs, target.ecsCluster, opt));
+  const asgInstances = Object.values(asgs).flatMap((g) => g.instances);
+  const waiting = new Set(
+    asgInstances.filter((i) => i.lifecycleState === 'Terminating:Wait').map((i) => i.instanceId),
+  );
+  const spot = clients.ec2
+    ? await describeSpot(
+        clients.ec2,
+        asgInstances.map((i) => i.instanceId),
+        target.spotCache ?? new Map<string, boolean>(),
+        opt,
+      )
+    : undefined;
+  const stopping =
+    waiting.size > 0 && target.services
+      ? await describeStoppingTasks(
+          clients.ecs,
+          target.ecsCluster,
+          instances
+            .filter((ci) => waiting.has(ci.ec2InstanceId) && ci.status !== 'INACTIVE')
+            .map((ci) => ci.arn),
+          new Set(target.services),
+          opt,
+        )
+      : undefined;
   return {
-    asgs: await describeAsgs(clients.autoscaling, [...new Set(target.asgNames)], opt),
-    instances: await (target.instances ?? describeEcsInstances(clients.ecs, target.ecsCluster, opt)),
+    asgs,
+    instances,
+    ...(spot ? { spot } : {}),
+    ...(stopping ? { stoppingTasks: stopping } : {}),
     taskDefinitions: {
       ...(target.knownTaskDefinitions ?? {}),
       ...(await describeFamilies(
@@ -255,5 +299,88 @@ export async function describeZoneStates(
   );
   const out: Record<string, string> = {};
   for (const z of res.AvailabilityZones ?? []) if (z.ZoneName && z.State) out[z.ZoneName] = z.State;
+  return out;
+}
+
+/**
+ * Which of `instanceIds` are spot: those in `cache` are known (an instance's market never changes);
+ * the rest are read with one DescribeInstances (an `instance-id` filter, so ids already gone are
+ * simply absent) and added to `cache`. Returns the answer for every id known after the read.
+ */
+export async function describeSpot(
+  ec2: EC2Client,
+  instanceIds: readonly string[],
+  cache: Map<string, boolean>,
+  opt: Opt,
+): Promise<Record<string, boolean>> {
+  const unknown = [...new Set(instanceIds)].filter((id) => id !== '' && !cache.has(id)).sort();
+  for (const batch of chunk(unknown, 200)) {
+    let nextToken: string | undefined;
+    do {
+      const res = await ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-id', Values: batch }],
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+        opt,
+      );
+      for (const r of res.Reservations ?? [])
+        for (const i of r.Instances ?? [])
+          if (i.InstanceId) cache.set(i.InstanceId, i.InstanceLifecycle === 'spot');
+      nextToken = res.NextToken;
+    } while (nextToken);
+  }
+  if (cache.size > SPOT_CACHE_MAX)
+    for (const id of [...cache.keys()].slice(0, cache.size - SPOT_CACHE_MAX)) cache.delete(id);
+  const out: Record<string, boolean> = {};
+  for (const id of instanceIds) {
+    const known = cache.get(id);
+    if (known !== undefined) out[id] = known;
+  }
+  return out;
+}
+
+/** Most instance markets remembered. */
+const SPOT_CACHE_MAX = 5000;
+
+/**
+ * Tasks of `services` being stopped on the given container instances: ListTasks with desiredStatus
+ * STOPPED per container instance, then DescribeTasks, keeping those whose lastStatus is not yet STOPPED
+ * (the containers may still hold the member's volume).
+ */
+export async function describeStoppingTasks(
+  ecs: ECSClient,
+  cluster: string,
+  containerInstanceArns: readonly string[],
+  services: ReadonlySet<string>,
+  opt: Opt,
+): Promise<ObservedTask[]> {
+  const arns: string[] = [];
+  for (const containerInstance of containerInstanceArns) {
+    let nextToken: string | undefined;
+    do {
+      const res = await ecs.send(
+        new ListTasksCommand({
+          cluster,
+          containerInstance,
+          desiredStatus: 'STOPPED',
+          maxResults: 100,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+        opt,
+      );
+      arns.push(...(res.taskArns ?? []));
+      nextToken = res.nextToken;
+    } while (nextToken);
+  }
+  const out: ObservedTask[] = [];
+  for (const batch of chunk(arns, 100)) {
+    const res = await ecs.send(new DescribeTasksCommand({ cluster, tasks: batch }), opt);
+    for (const t of res.tasks ?? []) {
+      const service = t.group?.startsWith('service:') ? t.group.slice('service:'.length) : undefined;
+      if (service === undefined || !services.has(service) || t.lastStatus === 'STOPPED') continue;
+      out.push(toTask(t));
+    }
+  }
   return out;
 }

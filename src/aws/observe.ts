@@ -294,7 +294,7 @@ export function toService(s: Service): ObservedService {
   };
 }
 
-function toTask(t: Task): ObservedTask {
+export function toTask(t: Task): ObservedTask {
   return {
     taskArn: t.taskArn ?? '',
     ...(t.group !== undefined ? { group: t.group } : {}),

@@ -4,7 +4,9 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
+  CompleteLifecycleActionCommand,
   PutLifecycleHookCommand,
+  RecordLifecycleActionHeartbeatCommand,
   SetInstanceProtectionCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -22,6 +24,7 @@ import {
   DeleteAttributesCommand,
   PutAttributesCommand,
   RegisterTaskDefinitionCommand,
+  UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 
@@ -287,4 +290,63 @@ export async function putLifecycleHook(
     }),
     o(signal),
   );
+}
+
+/** The lifecycle action of one instance waiting on a hook (polled: no token, so by instance id). */
+export interface LifecycleActionRef {
+  autoScalingGroupName: string;
+  lifecycleHookName: string;
+  instanceId: string;
+}
+
+export async function completeLifecycleAction(
+  autoscaling: AutoScalingClient,
+  r: LifecycleActionRef & { result: 'CONTINUE' | 'ABANDON' },
+  signal?: AbortSignal,
+): Promise<void> {
+  await autoscaling.send(
+    new CompleteLifecycleActionCommand({
+      AutoScalingGroupName: r.autoScalingGroupName,
+      LifecycleHookName: r.lifecycleHookName,
+      InstanceId: r.instanceId,
+      LifecycleActionResult: r.result,
+    }),
+    o(signal),
+  );
+}
+
+export async function recordLifecycleActionHeartbeat(
+  autoscaling: AutoScalingClient,
+  r: LifecycleActionRef,
+  signal?: AbortSignal,
+): Promise<void> {
+  await autoscaling.send(
+    new RecordLifecycleActionHeartbeatCommand({
+      AutoScalingGroupName: r.autoScalingGroupName,
+      LifecycleHookName: r.lifecycleHookName,
+      InstanceId: r.instanceId,
+    }),
+    o(signal),
+  );
+}
+
+export async function updateContainerInstancesState(
+  ecs: ECSClient,
+  cluster: string,
+  r: { containerInstanceArns: string[]; status: 'ACTIVE' | 'DRAINING' },
+  signal?: AbortSignal,
+): Promise<void> {
+  const res = await ecs.send(
+    new UpdateContainerInstancesStateCommand({
+      cluster,
+      containerInstances: r.containerInstanceArns,
+      status: r.status,
+    }),
+    o(signal),
+  );
+  const failed = res.failures ?? [];
+  if (failed.length > 0)
+    throw new Error(
+      `UpdateContainerInstancesState ${r.status}: ${failed.map((f) => `${f.arn ?? '?'} ${f.reason ?? ''}`).join('; ')}`,
+    );
 }

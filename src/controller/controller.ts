@@ -31,6 +31,7 @@ import type {
   Hold,
   ReconcileContext,
   ReconcileResult,
+  LifecycleHookDeadline,
   Reconciler,
 } from '../reconcilers/types.js';
 import type { BackoffOptions } from './backoff.js';
@@ -99,6 +100,8 @@ export interface PassResult {
   statusWritten: boolean;
   /** Health figures of the observed cluster: members running (ECS, or Neo4j once observed over Bolt), databases with a leader. */
   health?: { membersUp: number; databasesWithLeader?: number };
+  /** Instances waiting on the operator's lifecycle hook, with the seconds left before it would ABANDON. */
+  lifecycleHooks?: LifecycleHookDeadline[];
 }
 
 export interface StopReport {
@@ -321,6 +324,7 @@ export class Controller {
         ? { databasesWithLeader: result.health.databasesWithLeader }
         : {}),
       timedOut: signal.aborted,
+      ...(result.lease.held ? { lifecycleHooks: result.lifecycleHooks ?? [] } : {}),
       // CloudWatch gets a cluster's points from its lease holder only, so controllers do not double count.
       publish: result.lease.held,
     });
@@ -454,6 +458,7 @@ export class Controller {
       ...(err ? { error: { kind: err.kind, reason: err.reason, message: err.message } } : {}),
       statusWritten,
       ...(health ? { health } : {}),
+      ...(result.lifecycleHooks ? { lifecycleHooks: result.lifecycleHooks } : {}),
     };
   }
 

@@ -6,8 +6,9 @@
  *   `controller_runtime_reconcile_time_seconds`, `workqueue_depth`, `workqueue_adds_total`,
  *   `workqueue_retries_total`, …; every result series created at 0) and `neo4j_ecs_*` for the rest;
  * - CloudWatch data points per pass (ReconcileDuration, ReconcileCount, ReconcileErrors, Actions,
- *   AwsCalls, Drift, MembersUp, DatabasesWithLeader), handed to a `PointSink` that batches
- *   PutMetricData, under the cluster's namespace (spec.observability.namespace) or the controller's.
+ *   AwsCalls, Drift, MembersUp, DatabasesWithLeader, and LifecycleHookSecondsLeft per instance being
+ *   drained), handed to a `PointSink` that batches PutMetricData, under the cluster's namespace
+ *   (spec.observability.namespace) or the controller's.
  */
 import type { StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -33,6 +34,11 @@ export interface PassMetrics {
   timedOut?: boolean;
   /** Send CloudWatch points for this pass (false for passes that only found another controller's lease). */
   publish?: boolean;
+  /**
+   * Instances of the cluster waiting on the operator's lifecycle hook, with the seconds left before the
+   * hook would time out into ABANDON; undefined leaves the last figures (a pass that did not hold the lease).
+   */
+  lifecycleHooks?: { instanceId: string; autoScalingGroupName: string; secondsLeft: number }[];
 }
 
 export interface PointSink {
@@ -83,6 +89,9 @@ export class ControllerMetrics {
   private readonly leaseGeneration: Gauge<'cluster'>;
   private readonly events: Counter<'type' | 'reason'>;
   private readonly polls: Counter<'result'>;
+  private readonly hookSecondsLeft: Gauge<'cluster' | 'instance' | 'asg'>;
+  /** Label sets of hookSecondsLeft per cluster, so instances no longer waiting are removed. */
+  private readonly hookLabels = new Map<string, { cluster: string; instance: string; asg: string }[]>();
 
   constructor(private readonly opts: ControllerMetricsOptions) {
     const controller = opts.controller ?? 'neo4jcluster';
@@ -231,6 +240,12 @@ export class ControllerMetrics {
       registers,
     });
     for (const result of ['changed', 'unchanged', 'error']) this.polls.inc({ result }, 0);
+    this.hookSecondsLeft = new Gauge({
+      name: 'neo4j_ecs_lifecycle_hook_seconds_left',
+      help: 'Seconds before the lifecycle hook of an instance being drained times out into ABANDON, as the controller knows it',
+      labelNames: ['cluster', 'instance', 'asg'],
+      registers,
+    });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -275,7 +290,16 @@ export class ControllerMetrics {
     this.drift.set(cluster, p.drift);
     if (p.membersUp !== undefined) this.membersUp.set(cluster, p.membersUp);
     if (p.databasesWithLeader !== undefined) this.dbLeaders.set(cluster, p.databasesWithLeader);
+    if (p.lifecycleHooks) this.hooks(p.cluster, p.lifecycleHooks);
     if (p.publish ?? true) this.points(p);
+  }
+
+  private hooks(cluster: string, hooks: NonNullable<PassMetrics['lifecycleHooks']>): void {
+    for (const labels of this.hookLabels.get(cluster) ?? []) this.hookSecondsLeft.remove(labels);
+    const now = hooks.map((h) => ({ cluster, instance: h.instanceId, asg: h.autoScalingGroupName }));
+    hooks.forEach((h, i) => this.hookSecondsLeft.set(now[i] as (typeof now)[number], h.secondsLeft));
+    if (now.length > 0) this.hookLabels.set(cluster, now);
+    else this.hookLabels.delete(cluster);
   }
 
   private points(p: PassMetrics): void {
@@ -293,6 +317,8 @@ export class ControllerMetrics {
     add('Drift', p.drift, 'Count');
     if (p.membersUp !== undefined) add('MembersUp', p.membersUp, 'Count');
     if (p.databasesWithLeader !== undefined) add('DatabasesWithLeader', p.databasesWithLeader, 'Count');
+    for (const h of p.lifecycleHooks ?? [])
+      add('LifecycleHookSecondsLeft', h.secondsLeft, 'Seconds', { InstanceId: h.instanceId });
   }
 
   /** The Prometheus exposition text. */

@@ -85,8 +85,17 @@ export const PrimariesSchema = z.strictObject({
   zones: z.array(ZonePlacementSchema).min(1).optional(),
   /** How many primaries may share one container instance. */
   maxPerInstance: z.number().int().min(1).default(1),
-  /** Allow spot instances to host primaries. Default false: a spot interruption would cost quorum. */
-  allowSpot: z.boolean().default(false),
+  /**
+   * Spot capacity for primaries. false (default): no primary is placed on a spot instance. true: spot
+   * may host a minority of the primaries, floor((count - 1) / 2), so the majority needed for quorum
+   * stays on on-demand capacity (a spot interruption is drained urgently, docs/drain.md).
+   */
+  allowSpot: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Spot capacity for primaries. false: no primary on a spot instance. true: spot may host a minority of the primaries, floor((count - 1) / 2), so a majority stays on on-demand capacity.',
+    ),
 });
 
 export const SecondariesSchema = z.strictObject({

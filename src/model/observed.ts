@@ -206,6 +206,17 @@ export interface ObservedTopology {
   zoneStates?: Record<string, string>;
   /** The member services' Cloud Map registry and security groups (src/aws/network.ts); absent when missing. */
   network?: ObservedNetwork;
+  /**
+   * EC2 instance id → true for a spot instance (`InstanceLifecycle` of DescribeInstances), for the
+   * instances of the managed ASGs. An instance's market never changes, so the observer caches it.
+   */
+  spot?: Record<string, boolean>;
+  /**
+   * Tasks of the cluster's services being stopped (desiredStatus STOPPED, lastStatus not yet STOPPED)
+   * on instances in `Terminating:Wait`: the base observation lists only tasks meant to run, and the
+   * drain completes a lifecycle hook only once these are gone too.
+   */
+  stoppingTasks?: ObservedTask[];
 }
 
 /** What the members' services attach: looked up in the world by convention (docs/topology.md, Discovery). */

@@ -67,5 +67,8 @@ export function mergeResults(a: ReconcileResult, b: ReconcileResult): ReconcileR
     ...(requeue.length > 0 ? { requeueAfterMs: Math.min(...requeue) } : {}),
     ...((b.neo4j ?? a.neo4j) ? { neo4j: (b.neo4j ?? a.neo4j) as ObservedNeo4j } : {}),
     ...((b.roll ?? a.roll) ? { roll: (b.roll ?? a.roll) as RollStatus } : {}),
+    ...(a.lifecycleHooks || b.lifecycleHooks
+      ? { lifecycleHooks: [...(a.lifecycleHooks ?? []), ...(b.lifecycleHooks ?? [])] }
+      : {}),
   };
 }

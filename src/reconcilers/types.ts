@@ -82,6 +82,15 @@ export interface ReconcileResult {
   neo4j?: ObservedNeo4j;
   /** The roll in progress, for the status (src/reconcilers/roll). */
   roll?: RollStatus;
+  /** Instances waiting on the operator's lifecycle hook, and time left before it would ABANDON (metrics). */
+  lifecycleHooks?: LifecycleHookDeadline[];
+}
+
+export interface LifecycleHookDeadline {
+  instanceId: string;
+  autoScalingGroupName: string;
+  /** Seconds before the hook times out into its default result, as far as the controller knows. */
+  secondsLeft: number;
 }
 
 export interface Reconciler {

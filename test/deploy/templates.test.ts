@@ -271,6 +271,6 @@ describe('operator.yaml', () => {
     expect(filters).toHaveLength(2);
     for (const reason of ['RollPaused', 'AwaitingApproval', 'QuorumAtRisk', 'DowngradeRefused'])
       expect(filters[0]).toContain(`$.reason = "${reason}"`);
-    expect(filters[1]).toBe('{ $.reason = "InstanceTerminatingWait" }');
+    expect(filters[1]).toBe('{ $.reason = "LifecycleHookNearTimeout" }');
   });
 });

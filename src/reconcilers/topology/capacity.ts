@@ -1,15 +1,16 @@
 /**
- * Capacity (docs/topology.md): each AZ's primaries ASG desired = ceil(primaries placed in that AZ /
- * maxPerInstance), min = desired, max = desired + 1 (room for a replacement before a drained instance
- * goes); the secondaries' ASG desired = min = spec.secondaries.count, max = count + 1. Instances that
- * host a primary's volume get scale-in protection. Every managed ASG carries the operator's lifecycle
- * hook (EC2_INSTANCE_TERMINATING, spec.drain, default ABANDON). Missing ASGs and instances in
- * Terminating:Wait that host a primary are reported with refused holds (Degraded); other instances in
- * Terminating:Wait with a Warning event only (`terminatingWaitNotices`).
+ * Capacity (docs/topology.md, docs/drain.md): each AZ's primaries ASG desired = ceil(primaries in that
+ * AZ / maxPerInstance) + transient replacements, min = desired, max = desired + 1 (room for a
+ * replacement before a drained instance goes); the secondaries' ASG desired = min =
+ * spec.secondaries.count, max = count + 1. Instances that host a primary's volume get scale-in
+ * protection, cleared once no primary is on them any more. Every managed ASG carries the operator's
+ * lifecycle hook (EC2_INSTANCE_TERMINATING, spec.drain, default ABANDON). Missing ASGs are reported
+ * with refused holds; instances in Terminating:Wait are the drain's (src/reconcilers/drain).
  */
 import type { Neo4jCluster } from '../../model/cluster.js';
 import type { ObservedCluster } from '../../model/observed.js';
 import { primariesPerZone } from '../../model/placement.js';
+import { holdingsOf, isActive, isTerminating } from '../drain/holdings.js';
 import type { Action, Hold, Step } from '../types.js';
 import { liveAttachment } from './names.js';
 
@@ -37,12 +38,56 @@ export interface PutLifecycleHook extends Action {
 }
 export type CapacityAction = UpdateAutoScalingGroup | SetInstanceProtection | PutLifecycleHook;
 
-/** Desired sizes of every managed ASG: name → [min, max, desired]. */
-export function desiredCapacities(cluster: Neo4jCluster): Map<string, [number, number, number]> {
+type CapacityObs = Pick<ObservedCluster, 'volumes' | 'tasks' | 'topology'>;
+
+/**
+ * Transient replacements of one primaries ASG: the instances the group must launch, beyond its base
+ * size, to rehome the primaries of its terminating instances. Auto Scaling already launches a
+ * replacement for an instance terminating without a decrement (an instance in Terminating* does not
+ * count towards the desired capacity), so this is 0 whenever the group's base size, or an instance
+ * it already runs with no primary on it, gives those primaries a home; it raises the group by one per
+ * instance's worth of primaries that would otherwise have none (e.g. several instances hosting
+ * primaries that fit on fewer, one of them leaving).
+ */
+export function transientReplacements(
+  base: number,
+  maxPerInstance: number,
+  asg: string,
+  desired: Neo4jCluster,
+  observed: CapacityObs,
+): number {
+  const g = observed.topology?.asgs[asg];
+  if (!g) return 0;
+  let homeless = 0;
+  let active = 0;
+  let spare = 0;
+  for (const i of g.instances) {
+    const held = holdingsOf(desired, observed, i.instanceId).primaries.length;
+    if (isTerminating(i.lifecycleState)) homeless += held;
+    else if (isActive(i.lifecycleState)) {
+      active += 1;
+      if (held === 0) spare += 1;
+    }
+  }
+  const needed = Math.ceil(homeless / maxPerInstance);
+  const launching = Math.max(0, base - active);
+  return Math.max(0, needed - spare - launching);
+}
+
+/**
+ * Desired sizes of every managed ASG: name → [min, max, desired]. Without an observation, the base
+ * sizes from the spec; with one, plus the transient replacements of terminating primary hosts.
+ */
+export function desiredCapacities(
+  cluster: Neo4jCluster,
+  observed?: CapacityObs,
+): Map<string, [number, number, number]> {
   const out = new Map<string, [number, number, number]>();
   const per = primariesPerZone(cluster);
+  const maxPer = cluster.spec.primaries.maxPerInstance;
   for (const [zone, asg] of Object.entries(cluster.spec.capacity.primaryAutoScalingGroups)) {
-    const d = Math.ceil((per.get(zone) ?? 0) / cluster.spec.primaries.maxPerInstance);
+    const base = Math.ceil((per.get(zone) ?? 0) / maxPer);
+    const d = base + (observed ? transientReplacements(base, maxPer, asg, cluster, observed) : 0);
     out.set(asg, [d, d + 1, d]);
   }
   const sec = cluster.spec.capacity.secondaryAutoScalingGroup;
@@ -53,10 +98,7 @@ export function desiredCapacities(cluster: Neo4jCluster): Map<string, [number, n
   return out;
 }
 
-export function planCapacity(
-  desired: Neo4jCluster,
-  observed: Pick<ObservedCluster, 'volumes' | 'topology'>,
-): Step<CapacityAction>[] {
+export function planCapacity(desired: Neo4jCluster, observed: CapacityObs): Step<CapacityAction>[] {
   const topo = observed.topology;
   if (!topo) return [];
   const acts: CapacityAction[] = [];
@@ -68,7 +110,8 @@ export function planCapacity(
       .filter((a) => a?.state === 'attached')
       .map((a) => a?.instanceId),
   );
-  for (const [name, [min, max, want]] of desiredCapacities(desired)) {
+  const primaryGroups = new Set(Object.values(desired.spec.capacity.primaryAutoScalingGroups));
+  for (const [name, [min, max, want]] of desiredCapacities(desired, observed)) {
     const g = topo.asgs[name];
     if (!g) {
       holds.push({
@@ -120,33 +163,24 @@ export function planCapacity(
         instanceIds: unprotected,
         protectedFromScaleIn: true,
       });
-    for (const i of g.instances.filter((x) => x.lifecycleState === 'Terminating:Wait'))
-      if (hosting.has(i.instanceId))
-        holds.push({
-          kind: 'refused',
-          reason: 'InstanceTerminatingWait',
-          message: `${i.instanceId} of ${name} is in Terminating:Wait on the ${hook.lifecycleHookName} hook and hosts a primary; draining is not implemented yet, the hook times out after ${hook.heartbeatTimeoutSeconds}s`,
-        });
+    // A primaries' instance in service that no primary is pinned to any more may be scaled in again.
+    const moved = primaryGroups.has(name)
+      ? g.instances
+          .filter((i) => i.protectedFromScaleIn && i.lifecycleState === 'InService')
+          .filter((i) => holdingsOf(desired, observed, i.instanceId).primaries.length === 0)
+          .map((i) => i.instanceId)
+          .sort()
+      : [];
+    if (moved.length > 0)
+      acts.push({
+        kind: 'act',
+        type: 'SetInstanceProtection',
+        reason: 'PrimaryMovedAway',
+        message: `${name}: clearing scale-in protection of ${moved.join(', ')} (no primary is on them any more)`,
+        autoScalingGroupName: name,
+        instanceIds: moved,
+        protectedFromScaleIn: false,
+      });
   }
   return [...acts, ...holds];
-}
-
-/**
- * Instances in Terminating:Wait that host no primary: worth a Warning event, not a degraded cluster
- * (nothing of the cluster is at risk; the hook times out on its own until draining exists).
- */
-export function terminatingWaitNotices(
-  desired: Neo4jCluster,
-  observed: Pick<ObservedCluster, 'volumes' | 'topology'>,
-): string[] {
-  const hook = desired.spec.drain;
-  const hosting = new Set(observed.volumes.flatMap((v) => v.attachments.map((a) => a.instanceId)));
-  const out: string[] = [];
-  for (const name of desiredCapacities(desired).keys())
-    for (const i of observed.topology?.asgs[name]?.instances ?? [])
-      if (i.lifecycleState === 'Terminating:Wait' && !hosting.has(i.instanceId))
-        out.push(
-          `${i.instanceId} of ${name} is in Terminating:Wait on the ${hook.lifecycleHookName} hook (it hosts no primary); draining is not implemented yet, the hook times out after ${hook.heartbeatTimeoutSeconds}s`,
-        );
-  return out;
 }

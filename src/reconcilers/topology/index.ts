@@ -1,8 +1,9 @@
 /**
  * The topology concern: observes what the planners need besides the base observation (ASGs, hooks,
  * container instances with attributes, task definitions; and the members over Bolt), then runs the
- * pure planners in order (volumes, placement, task definitions, services, capacity, membership) through
- * `runPlan`, each action with its thin executor. A primaries scale-down is refused before anything runs.
+ * pure planners in order (volumes, placement, task definitions, services, the drain of instances
+ * waiting on the lifecycle hook, capacity, membership) through `runPlan`, each action with its thin
+ * executor. A primaries scale-down is refused before anything runs.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -34,7 +35,8 @@ import { rollRunner } from '../roll/index.js';
 import { planVersionGuard } from '../roll/version-guard.js';
 import { mergeResults, runPlan } from '../run.js';
 import type { ReconcileContext, ReconcileResult, Reconciler, Step } from '../types.js';
-import { planCapacity, terminatingWaitNotices } from './capacity.js';
+import { drainRunner } from '../drain/run.js';
+import { planCapacity } from './capacity.js';
 import { planMembership, planScaleDownGuard } from './membership.js';
 import { planPlacement } from './placement.js';
 import { planReadiness } from './readiness.js';
@@ -43,9 +45,9 @@ import type { ServiceAction } from './services.js';
 import { desiredTaskDefinitions, families, planTaskDefinitions, sameContent } from './task-definitions.js';
 import { planVolumes } from './volumes.js';
 
-export { planCapacity, desiredCapacities, terminatingWaitNotices } from './capacity.js';
+export { planCapacity, desiredCapacities, transientReplacements } from './capacity.js';
 export { planMembership, planScaleDownGuard } from './membership.js';
-export { planPlacement, placedMembers } from './placement.js';
+export { planPlacement, placedMembers, maxPrimariesOnSpot, qualifyingInstances } from './placement.js';
 export { planReadiness } from './readiness.js';
 export { planServices, secondaryDeployment } from './services.js';
 export {
@@ -161,6 +163,9 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
     for (const td of Object.values(tds)) if (td) tdCache.set(td.arn, td.content);
     if (tdCache.size > TD_CACHE_MAX) tdCache.clear();
   };
+  /** Spot market of the ASGs' instances, by id (an instance's market never changes: a cache, not state). */
+  const spotCache = new Map<string, boolean>();
+  const drain = drainRunner(deps);
   /** The content of the revisions the services run while they differ from the spec (to name what a roll changes); once per revision. */
   const learnRunningDefinitions = async (
     cluster: Neo4jCluster,
@@ -193,6 +198,8 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           extraServices: ctx.observed.services[sec] ? [] : [sec],
           knownTaskDefinitions: knownDefinitions(cluster, ctx.observed),
           instances: instancesAt(ecsCluster, ctx.observed.observedAt, ctx.signal),
+          spotCache,
+          services: families(cluster),
         },
         ctx.signal,
       );
@@ -275,8 +282,8 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
           }
         }),
       );
-      for (const message of terminatingWaitNotices(cluster, observed))
-        ctx.events.warning('InstanceTerminatingWait', message);
+      // Instances waiting on the lifecycle hook: drain them (src/reconcilers/drain), then size the groups.
+      result = mergeResults(result, await drain(ctx, cluster, observed));
       result = mergeResults(
         result,
         await runPlan(ctx, planCapacity(cluster, observed), async (a) => {

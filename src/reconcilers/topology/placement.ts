@@ -18,6 +18,7 @@ import {
   POOL_SECONDARIES,
   recheck,
   liveAttachment,
+  TOPOLOGY_RECHECK_MS,
   memberAttribute,
   memberVolume,
 } from './names.js';
@@ -62,6 +63,23 @@ function asgInstanceState(desired: Neo4jCluster, observed: Obs, zone: string, in
 
 function usable(ci: ObservedEcsInstance | undefined, zone: string): ci is ObservedEcsInstance {
   return ci !== undefined && ci.status === 'ACTIVE' && ci.agentConnected && ci.availabilityZone === zone;
+}
+
+/**
+ * Container instances a primary of `zone` may be attached to: ACTIVE with its agent connected, in the
+ * zone, InService in the zone's primaries ASG, hosting fewer than maxPerInstance primaries (`count`
+ * gives how many each hosts). Spot is not judged here (see `maxPrimariesOnSpot`).
+ */
+export function qualifyingInstances(
+  desired: Neo4jCluster,
+  observed: Obs,
+  zone: string,
+  count: (instanceId: string) => number,
+): ObservedEcsInstance[] {
+  return (observed.topology?.instances ?? [])
+    .filter((ci) => usable(ci, zone))
+    .filter((ci) => asgInstanceState(desired, observed, zone, ci.ec2InstanceId) === 'InService')
+    .filter((ci) => count(ci.ec2InstanceId) < desired.spec.primaries.maxPerInstance);
 }
 
 /** Members placed: volume attached to a usable instance in its AZ, InService, attribute set to the volume id. */
@@ -124,6 +142,18 @@ interface Plan {
   wanted: Map<string, Set<string>>;
   acts: PlacementAction[];
   waits: Hold[];
+  /** Primaries on spot instances (attached or being attached), and how many may be (spotPolicy). */
+  onSpot: number;
+  maxOnSpot: number;
+}
+
+/**
+ * How many primaries may run on spot instances (spec.primaries.allowSpot): none when false; when
+ * true, a minority, floor((n − 1) / 2), so a majority of the primaries stays on on-demand capacity and
+ * spot interruptions cannot cost quorum.
+ */
+export function maxPrimariesOnSpot(desired: Neo4jCluster): number {
+  return desired.spec.primaries.allowSpot ? Math.floor((desired.spec.primaries.count - 1) / 2) : 0;
 }
 
 type Slot = ReturnType<typeof primaryPlacement>[number];
@@ -134,12 +164,28 @@ function attach(p: Plan, slot: Slot, v: Volume): void {
   const m = slot.member;
   const maxPer = p.desired.spec.primaries.maxPerInstance;
   const count = (id: string): number => p.hosted.get(id) ?? 0;
-  const target = p.topo.instances
-    .filter((ci) => usable(ci, slot.zone))
-    .filter((ci) => asgInstanceState(p.desired, p.observed, slot.zone, ci.ec2InstanceId) === 'InService')
-    .filter((ci) => count(ci.ec2InstanceId) < maxPer)
-    .sort((x, y) => count(x.ec2InstanceId) - count(y.ec2InstanceId))[0];
+  const candidates = qualifyingInstances(p.desired, p.observed, slot.zone, count);
+  const spot = (ci: ObservedEcsInstance): boolean => p.topo.spot?.[ci.ec2InstanceId] === true;
+  const spotFull = p.onSpot >= p.maxOnSpot;
+  const target = candidates
+    .filter((ci) => !(spotFull && spot(ci)))
+    // On-demand first: spot capacity is for the minority the spec allows.
+    .sort((x, y) => Number(spot(x)) - Number(spot(y)) || count(x.ec2InstanceId) - count(y.ec2InstanceId))[0];
   const free = target ? DEVICES.find((d) => !p.devices.get(target.ec2InstanceId)?.has(d)) : undefined;
+  if (!target && candidates.length > 0) {
+    p.waits.push({
+      kind: 'refused',
+      reason: 'SpotInstanceRefused',
+      message: `${m} may not run on ${candidates.map((c) => c.ec2InstanceId).join(', ')} in ${slot.zone}: ${
+        p.maxOnSpot === 0
+          ? 'spot instances host no primary (spec.primaries.allowSpot is false)'
+          : `already ${p.onSpot} of the ${p.maxOnSpot} primaries allowed on spot (a majority stays on on-demand capacity)`
+      }; waiting for an on-demand instance`,
+      member: m,
+      requeueAfterMs: TOPOLOGY_RECHECK_MS,
+    });
+    return;
+  }
   if (!target || !free) {
     p.waits.push(
       recheck(
@@ -151,6 +197,7 @@ function attach(p: Plan, slot: Slot, v: Volume): void {
     return;
   }
   p.hosted.set(target.ec2InstanceId, count(target.ec2InstanceId) + 1);
+  if (spot(target)) p.onSpot += 1;
   p.devices.set(target.ec2InstanceId, (p.devices.get(target.ec2InstanceId) ?? new Set()).add(free));
   p.acts.push({
     kind: 'act',
@@ -168,10 +215,11 @@ function attach(p: Plan, slot: Slot, v: Volume): void {
 function release(p: Plan, slot: Slot, v: Volume, instanceId: string, lifecycle: string): void {
   const m = slot.member;
   const ci = p.topo.instances.find((i) => i.ec2InstanceId === instanceId);
-  const running = p.observed.tasks.some(
+  // A task being stopped still holds the volume until its containers have exited.
+  const running = [...p.observed.tasks, ...(p.topo.stoppingTasks ?? [])].some(
     (t) =>
       t.group === `service:${m}` &&
-      t.desiredStatus !== 'STOPPED' &&
+      (t.desiredStatus !== 'STOPPED' || t.lastStatus !== 'STOPPED') &&
       ci !== undefined &&
       t.containerInstanceArn === ci.arn,
   );
@@ -303,10 +351,13 @@ export function planPlacement(desired: Neo4jCluster, observed: Obs): Step<Placem
     wanted: new Map(),
     acts: [],
     waits: [],
+    onSpot: 0,
+    maxOnSpot: maxPrimariesOnSpot(desired),
   };
   for (const v of observed.volumes) {
     const a = liveAttachment(v);
     if (!a) continue;
+    if (topo.spot?.[a.instanceId] === true) p.onSpot += 1;
     p.hosted.set(a.instanceId, (p.hosted.get(a.instanceId) ?? 0) + 1);
     p.devices.set(a.instanceId, (p.devices.get(a.instanceId) ?? new Set()).add(a.device));
   }
