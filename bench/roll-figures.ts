@@ -147,6 +147,72 @@ function runningAt(events: readonly WorldEventLike[], at: number): Map<string, W
   return running;
 }
 
+/** The databases `serverId` had online at `at` (online and not deallocated since). */
+function hostedAt(events: readonly WorldEventLike[], serverId: string, at: number): Set<string> {
+  const hosted = new Set<string>();
+  for (const e of events) {
+    if (e.t > at) break;
+    const db = str(e['db']);
+    if (db === undefined || e['serverId'] !== serverId) continue;
+    if (e.kind === 'neo4j.database.online') hosted.add(db);
+    else if (e.kind === 'neo4j.database.deallocated') hosted.delete(db);
+  }
+  return hosted;
+}
+
+/** When every database of `hosted` was online on `serverId` after `start`, or null if one never was. */
+function caughtUp(
+  events: readonly WorldEventLike[],
+  serverId: string,
+  hosted: ReadonlySet<string>,
+  start: WorldEventLike,
+): number | null {
+  let last = start.t;
+  for (const db of hosted) {
+    const online = events.find(
+      (e) =>
+        e.kind === 'neo4j.database.online' &&
+        e['serverId'] === serverId &&
+        e['db'] === db &&
+        e.seq > start.seq,
+    );
+    if (online === undefined) return null;
+    last = Math.max(last, online.t);
+  }
+  return last;
+}
+
+/** Task ARN → address, from the ECS task events (every one carries both). */
+function taskAddresses(events: readonly WorldEventLike[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of events) {
+    const arn = str(e['taskArn']);
+    const address = str(e['address']);
+    if (arn !== undefined && address !== undefined && e.kind.startsWith('ecs.task.')) out.set(arn, address);
+  }
+  return out;
+}
+
+/**
+ * When, in [from, until], the task on `host` was last asked to stop; without a task on that address
+ * (a member outside ECS), when the member's process last left.
+ */
+function stopTime(
+  events: readonly WorldEventLike[],
+  o: { taskAddress: Map<string, string>; serverId: string; host: string; from: number; until: number },
+): number | null {
+  let stop: number | null = null;
+  let left: number | null = null;
+  for (const e of events) {
+    if (e.t < o.from || e.t > o.until) continue;
+    if (e.kind === 'ecs.task.stopping') {
+      const address = o.taskAddress.get(str(e['taskArn']) ?? '');
+      if (address !== undefined && hostOf(address) === o.host) stop = e.t;
+    } else if (e.kind === 'neo4j.member.left' && e['serverId'] === o.serverId) left = e.t;
+  }
+  return stop ?? left;
+}
+
 /**
  * Each member running at `from`: when its old task was asked to stop, which leaderships it held then,
  * when it started on `newVersion` and when its databases were all online again. Ordered by stop time
@@ -158,28 +224,10 @@ export function memberRestarts(
   newVersion: string,
 ): MemberRestart[] {
   const members = runningAt(events, from);
-  // Task ARN → address, from the ECS task events (every one carries both).
-  const taskAddress = new Map<string, string>();
-  for (const e of events) {
-    const arn = str(e['taskArn']);
-    const address = str(e['address']);
-    if (arn !== undefined && address !== undefined && e.kind.startsWith('ecs.task.'))
-      taskAddress.set(arn, address);
-  }
+  const taskAddress = taskAddresses(events);
   const out: MemberRestart[] = [];
   for (const [serverId, before] of members) {
-    // The databases it hosted before the window: those it had online.
-    const hosted = new Set<string>();
-    for (const e of events) {
-      if (e.t > from) break;
-      if (e.kind === 'neo4j.database.online' && e['serverId'] === serverId) {
-        const db = str(e['db']);
-        if (db !== undefined) hosted.add(db);
-      } else if (e.kind === 'neo4j.database.deallocated' && e['serverId'] === serverId) {
-        const db = str(e['db']);
-        if (db !== undefined) hosted.delete(db);
-      }
-    }
+    const hosted = hostedAt(events, serverId, from);
     const starts = events.filter(
       (e) => e.kind === 'neo4j.member.started' && e['serverId'] === serverId && e.t >= from,
     );
@@ -192,29 +240,8 @@ export function memberRestarts(
         : ([before, ...starts].filter((e) => e.seq < onNew.seq).at(-1) ?? before);
     const until = onNew?.t ?? Number.POSITIVE_INFINITY;
     const prevHost = hostOf(str(previous?.['address'] ?? before['address']) ?? '');
-    const stopping = events.filter((e) => {
-      if (e.kind !== 'ecs.task.stopping' || e.t < from || e.t > until) return false;
-      const address = taskAddress.get(str(e['taskArn']) ?? '');
-      return address !== undefined && hostOf(address) === prevHost;
-    });
-    const left = events.filter(
-      (e) => e.kind === 'neo4j.member.left' && e['serverId'] === serverId && e.t >= from && e.t <= until,
-    );
-    const stopAt = stopping.at(-1)?.t ?? left.at(-1)?.t ?? null;
-    let caughtUpAt: number | null = null;
-    if (onNew !== undefined) {
-      const online = [...hosted].map(
-        (db) =>
-          events.find(
-            (e) =>
-              e.kind === 'neo4j.database.online' &&
-              e['serverId'] === serverId &&
-              e['db'] === db &&
-              e.seq > onNew.seq,
-          )?.t,
-      );
-      if (online.every((t) => t !== undefined)) caughtUpAt = Math.max(onNew.t, ...online);
-    }
+    const stopAt = stopTime(events, { taskAddress, serverId, host: prevHost, from, until });
+    const caughtUpAt = onNew === undefined ? null : caughtUp(events, serverId, hosted, onNew);
     const led = stopAt === null ? [] : [...leadersAt(events, stopAt)].filter(([, id]) => id === serverId);
     out.push({
       serverId,
