@@ -154,7 +154,7 @@ async function startWorld(args: Args): Promise<World> {
     port: 0,
     seed: args.seed,
     timeScale: args.timeScale,
-    neo4j: { databases: ['movies'] },
+    neo4j: { databases: ['movies'], seed: args.seed },
   });
   Object.assign(process.env, twinEnv(twin));
   const specText = readFileSync(defaultSpecPath(), 'utf8');
