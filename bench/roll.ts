@@ -287,13 +287,25 @@ async function untilRolled(world: World, t0: number, version: string, deadline: 
   }
 }
 
+/**
+ * What the figures rest on, checked over the whole run: the workload wrote before the change, and no
+ * member lost data, ran without its volume or was refused.
+ */
+function sanity(events: readonly WorldEventLike[], workload: Workload, t0: number): string {
+  const before = workload.samples.filter((x) => x.t < t0);
+  const ok = before.filter((x) => x.ok).length;
+  const count = (kind: string): number => events.filter((e) => e.kind === kind).length;
+  return `before the change ${ok}/${before.length} writes succeeded; over the whole run ${count('neo4j.data.lost')} data lost, ${count('neo4j.member.no-volume')} members without a volume, ${count('neo4j.member.refused')} refused starts`;
+}
+
 function measure(
   world: World,
   workload: Workload,
   o: { t0: number; to: number; version: string; mine: (c: CallLike) => boolean; callsTo?: number },
-): Pick<ScenarioResult, 'figures' | 'calls' | 'zones'> {
+): Pick<ScenarioResult, 'figures' | 'calls' | 'zones' | 'notes'> {
   const events = world.twin.world.list();
   return {
+    notes: [sanity(events, workload, o.t0)],
     figures: rollFigures({
       events,
       samples: workload.samples,
@@ -488,7 +500,12 @@ async function baseline(args: Args): Promise<ScenarioResult> {
       version: args.toVersion,
       mine: (c) => c.userAgent?.includes(`${BASELINE_AGENT}/`) ?? false,
     });
-    return { scenario: 'baseline', ...m, notes, wallSeconds: (Date.now() - wallStart) / 1000 };
+    return {
+      scenario: 'baseline',
+      ...m,
+      notes: [...notes, ...m.notes],
+      wallSeconds: (Date.now() - wallStart) / 1000,
+    };
   } finally {
     await workload?.stop().catch(() => undefined);
     destroyAwsClients(aws);
@@ -562,7 +579,12 @@ async function operator(args: Args): Promise<ScenarioResult> {
       version: args.toVersion,
       mine: (c) => c.userAgent?.includes(`${OPERATOR_AGENT}/`) ?? false,
     });
-    return { scenario: 'operator', ...m, notes, wallSeconds: (Date.now() - wallStart) / 1000 };
+    return {
+      scenario: 'operator',
+      ...m,
+      notes: [...notes, ...m.notes],
+      wallSeconds: (Date.now() - wallStart) / 1000,
+    };
   } finally {
     collecting = false;
     await workload?.stop().catch(() => undefined);
