@@ -242,7 +242,7 @@ function workloadOn(world: World): Workload {
   });
 }
 
-export interface ScenarioResult {
+interface ScenarioResult {
   scenario: Scenario;
   figures: RollFigures;
   calls: { total: number; byOperation: Record<string, number> };
@@ -600,7 +600,7 @@ async function operator(args: Args): Promise<ScenarioResult> {
 const s1 = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
 
 /** The side-by-side table: one row per figure, one column per scenario. */
-export function table(results: ScenarioResult[]): string[] {
+function table(results: ScenarioResult[]): string[] {
   const rows: [string, ...string[]][] = [];
   const row = (label: string, f: (r: ScenarioResult) => string): void => {
     rows.push([label, ...results.map(f)]);
