@@ -22,6 +22,13 @@ export interface WorkloadOptions {
   writeTimeoutMs?: number;
   /** Label of the written nodes. Default `WorkloadWrite`. */
   label?: string;
+  /**
+   * The addresses (`host:port`) the routing URL's address stands for, asked again whenever the driver
+   * has no router left: what a DNS name over the members' current tasks (Cloud Map) gives. Members
+   * that move to new addresses while the workload runs (tasks replaced in a roll) stay reachable.
+   * Default: the URL's address only.
+   */
+  resolver?: (address: string) => string[] | Promise<string[]>;
 }
 
 export interface WorkloadSample {
@@ -109,6 +116,7 @@ export function startWorkload(opts: WorkloadOptions): Workload {
     connectionAcquisitionTimeout: timeout,
     maxTransactionRetryTime: 0,
     logging: { level: 'error', logger: () => undefined },
+    ...(opts.resolver ? { resolver: opts.resolver } : {}),
   });
   const samples: WorkloadSample[] = [];
   const started = opts.clock.now();
