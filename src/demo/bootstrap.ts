@@ -111,12 +111,18 @@ export function instanceTypeFor(cluster: Neo4jCluster): string {
 }
 
 /**
- * User data of an ECS-optimized AMI instance that joins `ecsCluster` and drains its tasks on a spot
- * interruption notice (as deploy/cluster-infra.yaml's), base64-encoded.
+ * User data of an ECS-optimized AMI instance that joins `ecsCluster` (as deploy/cluster-infra.yaml's),
+ * base64-encoded. The secondaries' instances also let the agent drain their tasks on a spot
+ * interruption notice (`spotDraining`); the primaries' do not: the agent would stop a primary at once,
+ * before the operator's urgent drain has moved its leaderships away (docs/drain.md).
  */
-export function ecsUserData(ecsCluster: string): string {
+export function ecsUserData(ecsCluster: string, opts: { spotDraining: boolean }): string {
+  const lines = [
+    `ECS_CLUSTER=${ecsCluster}`,
+    ...(opts.spotDraining ? ['ECS_ENABLE_SPOT_INSTANCE_DRAINING=true'] : []),
+  ];
   return Buffer.from(
-    `#!/bin/bash\n{\n  echo ECS_CLUSTER=${ecsCluster}\n  echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n} >> /etc/ecs/ecs.config\n`,
+    `#!/bin/bash\n{\n${lines.map((l) => `  echo ${l}\n`).join('')}} >> /etc/ecs/ecs.config\n`,
   ).toString('base64');
 }
 
@@ -329,7 +335,7 @@ export async function bootstrapInfrastructure(
     clients.ecs.send(new CreateClusterCommand({ clusterName: ecsCluster })),
   );
 
-  const groups: { asg: string; zones: string[]; max: number }[] = [];
+  const groups: { asg: string; zones: string[]; max: number; secondaries: boolean }[] = [];
   const perZone = primariesPerZone(cluster);
   for (const [zone, asg] of Object.entries(cluster.spec.capacity.primaryAutoScalingGroups)) {
     const primaries = perZone.get(zone) ?? 0;
@@ -337,13 +343,19 @@ export async function bootstrapInfrastructure(
       asg,
       zones: [zone],
       max: Math.ceil(primaries / cluster.spec.primaries.maxPerInstance) + 1,
+      secondaries: false,
     });
   }
   const secondaryAsg = cluster.spec.capacity.secondaryAutoScalingGroup;
   if (secondaryAsg !== undefined) {
     const zones =
       cluster.spec.secondaries.zones ?? Object.keys(cluster.spec.capacity.primaryAutoScalingGroups);
-    groups.push({ asg: secondaryAsg, zones: [...new Set(zones)], max: cluster.spec.secondaries.count + 1 });
+    groups.push({
+      asg: secondaryAsg,
+      zones: [...new Set(zones)],
+      max: cluster.spec.secondaries.count + 1,
+      secondaries: true,
+    });
   }
 
   const launchTemplates: Record<string, string> = {};
@@ -362,7 +374,7 @@ export async function bootstrapInfrastructure(
             LaunchTemplateData: {
               ImageId: opts.imageId ?? 'ami-0ecs0optimized0000',
               InstanceType: instanceType as _InstanceType,
-              UserData: ecsUserData(ecsCluster),
+              UserData: ecsUserData(ecsCluster, { spotDraining: g.secondaries }),
               TagSpecifications: [
                 {
                   ResourceType: 'instance',

@@ -101,7 +101,10 @@ it('creates the ECS cluster, launch templates that join it, empty ASGs per AZ, t
     const data = v.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
     const userData = Buffer.from(data?.UserData ?? '', 'base64').toString();
     expect(userData).toMatch(/echo ECS_CLUSTER=neo4j-larger\n.*\} >> \/etc\/ecs\/ecs.config/s);
-    expect(userData).toContain('echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n');
+    // Only the secondaries' agent drains on a spot notice; a primary's drain is the operator's.
+    if (g.AutoScalingGroupName === 'neo4j-larger-secondaries')
+      expect(userData).toContain('echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\n');
+    else expect(userData).not.toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING');
     expect(data?.InstanceType).toBe('r6i.xlarge');
   }
 

@@ -211,15 +211,15 @@ describe('cluster-infra.yaml', () => {
     });
   });
 
-  it.each(['PrimaryLaunchTemplate', 'SecondaryLaunchTemplate'])(
-    'the ECS agent of %s drains on a spot interruption notice',
-    (name) => {
-      const userData = JSON.stringify(collect(infra.Resources[name]!.Properties, 'Fn::Base64'));
-      expect(userData).toMatch(
-        /\{\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*\} >> \/etc\/ecs\/ecs.config/,
-      );
-    },
-  );
+  it('the ECS agent of the secondaries drains on a spot interruption notice; the primaries’ leaves that to the operator', () => {
+    const userData = (name: string): string =>
+      JSON.stringify(collect(infra.Resources[name]!.Properties, 'Fn::Base64'));
+    expect(userData('SecondaryLaunchTemplate')).toMatch(
+      /\{\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true\\n(\s*echo ECS_[A-Z_]+=\S+\\n)*\s*\} >> \/etc\/ecs\/ecs.config/,
+    );
+    expect(userData('PrimaryLaunchTemplate')).toMatch(/echo ECS_CLUSTER=/);
+    expect(userData('PrimaryLaunchTemplate')).not.toMatch(/echo ECS_ENABLE_SPOT_INSTANCE_DRAINING/);
+  });
 });
 
 describe('operator.yaml', () => {
