@@ -30,7 +30,7 @@ import type { LeadershipAction } from '../leadership.js';
 import { isLocated, memberServer, planLeadershipMove, quorumWithout } from '../leadership.js';
 import type { UpdateService } from '../topology/services.js';
 import { liveAttachment, TOPOLOGY_RECHECK_MS } from '../topology/names.js';
-import { maxPrimariesOnSpot, qualifyingInstances } from '../topology/placement.js';
+import { maxPrimariesOnSpot, qualifyingInstances, zonesLost } from '../topology/placement.js';
 import type { Action, Hold, Step } from '../types.js';
 import type { Holdings } from './holdings.js';
 import { holdingsOf, holdsNothing } from './holdings.js';
@@ -304,7 +304,7 @@ export function planDrain(desired: Neo4jCluster, observed: Obs, input: DrainInpu
     for (const i of g.instances)
       if (i.lifecycleState === 'Terminating:Wait') {
         const ref = { autoScalingGroupName: name, lifecycleHookName: hookName, instanceId: i.instanceId };
-        views.push(drainInstance(c, ref, timing, draining));
+        views.push(drainInstance(c, ref, i.availabilityZone, timing, draining));
       }
   }
   for (let k = 0; k < draining.length; k += 10) {
@@ -325,6 +325,7 @@ export function planDrain(desired: Neo4jCluster, observed: Obs, input: DrainInpu
 function drainInstance(
   c: Ctx,
   ref: LifecycleActionRef,
+  zone: string,
   { hbMs, globalMs }: { hbMs: number; globalMs: number },
   draining: string[],
 ): DrainView {
@@ -356,6 +357,20 @@ function drainInstance(
       type: 'CompleteLifecycleAction',
       reason: track ? 'InstanceDrained' : 'InstanceHoldsNothing',
       message: `${id} of ${name} holds nothing of the cluster${track ? ' any more' : ''}: completing the ${hookName} hook with CONTINUE`,
+      ...ref,
+      result: 'CONTINUE',
+    });
+    return view;
+  }
+  if (zonesLost(c.desired, topo.instances, topo.zoneStates).zones.has(zone)) {
+    // Nothing can be drained from a lost AZ: its members cannot be reached and their volumes cannot
+    // leave it. Holding the hook would only keep a dead instance until the hook's timeout.
+    view.completing = true;
+    c.acts.push({
+      kind: 'act',
+      type: 'CompleteLifecycleAction',
+      reason: 'ZoneLost',
+      message: `${id} of ${name} is in ${zone}, which is unavailable: nothing can be drained from it; completing the ${hookName} hook with CONTINUE so the instance goes (${describe(h)} come back on their volumes when the AZ does)`,
       ...ref,
       result: 'CONTINUE',
     });

@@ -317,6 +317,25 @@ describe('planDrain: secondaries, empty instances, heartbeats and deadlines', ()
     expect(drainingMembers(cluster(), w).size).toBe(0);
   });
 
+  it('lets an instance of a lost AZ go at once: nothing can be drained there, and the volume stays', () => {
+    const w = drainWorld();
+    w.topology!.instances = w.topology!.instances.map((i) =>
+      i.availabilityZone === 'us-east-1a' ? { ...i, agentConnected: false } : i,
+    );
+    const plan = planDrain(cluster(), w, input(seen()));
+    expect(brief(plan.steps)).toEqual(['act:CompleteLifecycleAction']);
+    expect(plan.steps[0]).toMatchObject({ reason: 'ZoneLost', instanceId: 'i-a', result: 'CONTINUE' });
+    expect(plan.steps[0]!.message).toContain(member(1));
+    // EC2's own state of the AZ says the same once no instance is left to lose its agent.
+    const gone = drainWorld();
+    gone.topology!.zoneStates = { 'us-east-1a': 'impaired' };
+    expect(planDrain(cluster(), gone, input(seen())).steps[0]).toMatchObject({ reason: 'ZoneLost' });
+    // A healthy AZ is drained the usual way.
+    expect(brief(planDrain(cluster(), drainWorld(), input(seen())).steps)).not.toContain(
+      'act:CompleteLifecycleAction',
+    );
+  });
+
   it('heartbeats every heartbeatTimeout / 3 while the work goes on', () => {
     const w = drainWorld();
     const steps = (ago: number) =>
