@@ -37,6 +37,7 @@
  * the operator's calls by its user agent). Figures, not assertions: it is not a timed test. Every
  * wait is bounded in virtual time; it stops by itself.
  */
+import { CreateServiceCommand as CreateServiceSdCommand } from '@aws-sdk/client-servicediscovery';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -330,6 +331,10 @@ function coreTaskDefinition(world: World, version: string): RegisterTaskDefiniti
     NEO4J_ACCEPT_LICENSE_AGREEMENT: 'yes',
     NEO4J_initial_server_mode__constraint: 'PRIMARY',
     NEO4J_dbms_cluster_minimum__initial__system__primaries__count: '3',
+    // GetSocial's discovery: Cloud Map. Host networking needs SRV records (no A records without awsvpc).
+    NEO4J_dbms_cluster_discovery_resolver__type: 'SRV',
+    NEO4J_dbms_cluster_discovery_version: 'V2_ONLY',
+    NEO4J_dbms_cluster_discovery_v2_endpoints: `${CORE_SERVICE}.${world.cluster.spec.discovery.namespace}:6000`,
     NEO4J_server_memory_heap_initial__size: world.cluster.spec.resources.heap,
     NEO4J_server_memory_heap_max__size: world.cluster.spec.resources.heap,
     NEO4J_server_memory_pagecache_size: world.cluster.spec.resources.pageCache,
@@ -441,6 +446,14 @@ async function baseline(args: Args): Promise<ScenarioResult> {
     await baselineCapacity(world, aws);
     const from = world.cluster.spec.neo4j.version;
     const td1 = await aws.ecs.send(coreTaskDefinition(world, from));
+    const registry = await aws.servicediscovery.send(
+      new CreateServiceSdCommand({
+        Name: CORE_SERVICE,
+        NamespaceId: world.boot.namespaceId,
+        DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'SRV', TTL: 10 }] },
+        HealthCheckCustomConfig: { FailureThreshold: 1 },
+      }),
+    );
     await aws.ecs.send(
       new CreateServiceCommand({
         cluster: world.boot.ecsCluster,
@@ -454,6 +467,9 @@ async function baseline(args: Args): Promise<ScenarioResult> {
           { type: 'spread', field: 'instanceId' },
         ],
         deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100 },
+        serviceRegistries: [
+          { registryArn: registry.Service?.Arn, containerName: 'neo4j', containerPort: 6000 },
+        ],
       }),
     );
     await waitFor(twin, 'the baseline cluster formed', BRING_UP_MS, () =>
