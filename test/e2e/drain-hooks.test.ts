@@ -12,11 +12,7 @@
  */
 import { CreateLaunchTemplateVersionCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  DescribeContainerInstancesCommand,
-  DescribeTasksCommand,
-  ListTasksCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import { parse, stringify } from 'yaml';
 import type { ClusterStatus } from '../../src/model/status.js';
@@ -30,7 +26,16 @@ import {
   quorumViolations,
 } from './drain-invariants.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+import {
+  PASSWORD,
+  clusterStatus,
+  ecsRunningTasks,
+  eventually,
+  exampleText,
+  startE2e,
+  taskBoltAddress,
+  topologyViolations,
+} from './helpers.js';
 
 const NAME = 'graph-minimal';
 const ECS = 'neo4j-minimal';
@@ -61,22 +66,11 @@ function specText(): string {
   return stringify(doc);
 }
 
-async function status(): Promise<ClusterStatus | undefined> {
-  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
-  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
-}
+const status = (): Promise<ClusterStatus | undefined> => clusterStatus(e, NAME);
 
-async function runningTasks(): Promise<Task[]> {
-  const arns =
-    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
-    [];
-  if (arns.length === 0) return [];
-  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
-  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
-}
+const runningTasks = (): Promise<Task[]> => ecsRunningTasks(e, ECS);
 
-const addressOf = (t: Task): string =>
-  `${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`;
+const addressOf = taskBoltAddress;
 
 /** Every primary and secondary runs once, every database has a leader: the member task by service. */
 async function healthy(): Promise<Map<string, Task> | undefined> {

@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Task } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { createAwsClients, destroyAwsClients } from '../../src/aws/clients.js';
@@ -25,6 +27,7 @@ import { bootstrapInfrastructure } from '../../src/demo/bootstrap.js';
 import { clockFrom } from '../../src/demo/clock.js';
 import { withSecretArn } from '../../src/demo/spec.js';
 import { validateCluster } from '../../src/model/document.js';
+import type { ClusterStatus } from '../../src/model/status.js';
 import { parse } from 'yaml';
 import type { Twin } from '../../twin/index.js';
 import { startTwin } from '../../twin/index.js';
@@ -145,6 +148,26 @@ export async function startE2e(
 }
 
 type Ev = Record<string, unknown> & { kind: string; t: number; seq: number };
+
+/** The status document the controller last wrote for cluster `name`, if any. */
+export async function clusterStatus(e: E2e, name: string): Promise<ClusterStatus | undefined> {
+  const r = await e.store.get(BUCKET, `clusters/status/${name}.json`);
+  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
+}
+
+/** The tasks of ECS cluster `ecsCluster` whose last status is RUNNING. */
+export async function ecsRunningTasks(e: E2e, ecsCluster: string): Promise<Task[]> {
+  const arns =
+    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ecsCluster, desiredStatus: 'RUNNING' })))
+      .taskArns ?? [];
+  if (arns.length === 0) return [];
+  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ecsCluster, tasks: arns }));
+  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
+}
+
+/** A task's Bolt address (`host:7687`, awsvpc). */
+export const taskBoltAddress = (t: Task): string =>
+  `${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`;
 
 /**
  * The topology invariants over the whole world log: no volume attached in another AZ than its own; no

@@ -3,7 +3,6 @@
  * with secondaries), the cluster brought up with two user databases, spec edits in S3, and the roll's
  * invariants read from the twin's world log over the whole run.
  */
-import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import { withSecretArn } from '../../src/demo/spec.js';
 import type { ClusterStatus } from '../../src/model/status.js';
@@ -12,7 +11,15 @@ import { MemberConnection } from '../../src/neo4j/connection.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
 import type { ClusterView } from '../../src/neo4j/types.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText } from './helpers.js';
+import {
+  BUCKET,
+  PASSWORD,
+  clusterStatus,
+  ecsRunningTasks,
+  eventually,
+  exampleText,
+  taskBoltAddress,
+} from './helpers.js';
 
 export const NAME = 'graph-minimal';
 export const ECS = 'neo4j-minimal';
@@ -44,22 +51,11 @@ export async function putSpec(e: E2e, text: string): Promise<number> {
   return at;
 }
 
-export async function status(e: E2e): Promise<ClusterStatus | undefined> {
-  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
-  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
-}
+export const status = (e: E2e): Promise<ClusterStatus | undefined> => clusterStatus(e, NAME);
 
-export async function runningTasks(e: E2e): Promise<Task[]> {
-  const arns =
-    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
-    [];
-  if (arns.length === 0) return [];
-  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
-  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
-}
+export const runningTasks = (e: E2e): Promise<Task[]> => ecsRunningTasks(e, ECS);
 
-const boltOf = (t: Task): string =>
-  `bolt://${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`;
+const boltOf = (t: Task): string => `bolt://${taskBoltAddress(t)}`;
 
 /** The cluster as Bolt sees it when 3 primaries and 2 secondaries run, every server Enabled, every database led; else undefined. */
 export async function settledView(e: E2e, databases = 2): Promise<ClusterView | undefined> {

@@ -3,14 +3,24 @@
  * with every server Enabled; then editing the spec in S3 scales the secondaries 2 → 0 → 2, each change
  * accepted within one poll interval of virtual time and applied by the first pass of the new revision. World-log invariants hold over the whole run.
  */
-import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import type { ClusterStatus } from '../../src/model/status.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
 import { withSecretArn } from '../../src/demo/spec.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+import {
+  BUCKET,
+  PASSWORD,
+  clusterStatus,
+  ecsRunningTasks,
+  eventually,
+  exampleText,
+  startE2e,
+  taskBoltAddress,
+  topologyViolations,
+} from './helpers.js';
 
 const NAME = 'graph-larger';
 const ECS = 'neo4j-larger';
@@ -20,22 +30,11 @@ const primaries = [1, 2, 3, 4, 5].map((n) => `${NAME}-primary-${n}`);
 const SECONDARIES = `${NAME}-secondaries`;
 let e: E2e;
 
-async function status(): Promise<ClusterStatus | undefined> {
-  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
-  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
-}
+const status = (): Promise<ClusterStatus | undefined> => clusterStatus(e, NAME);
 
-async function runningTasks(): Promise<Task[]> {
-  const arns =
-    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
-    [];
-  if (arns.length === 0) return [];
-  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
-  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
-}
+const runningTasks = (): Promise<Task[]> => ecsRunningTasks(e, ECS);
 
-const address = (t: Task): string =>
-  `bolt://${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`;
+const address = (t: Task): string => `bolt://${taskBoltAddress(t)}`;
 
 /** Every primary runs once, `secondaries` secondaries run, every server is Enabled and every database led. */
 async function settled(secondaries: number): Promise<true | undefined> {

@@ -10,13 +10,21 @@
  * invariants held.
  */
 import { DescribeInstancesCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import type { ClusterStatus } from '../../src/model/status.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
 import { OPERATOR_USER_AGENT } from '../helpers/iam.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+import {
+  PASSWORD,
+  clusterStatus,
+  ecsRunningTasks,
+  eventually,
+  exampleText,
+  startE2e,
+  taskBoltAddress,
+  topologyViolations,
+} from './helpers.js';
 
 const NAME = 'graph-minimal';
 const ECS = 'neo4j-minimal';
@@ -26,22 +34,11 @@ const lostMember = members[1]!;
 const others = [members[0]!, members[2]!];
 let e: E2e;
 
-async function status(): Promise<ClusterStatus | undefined> {
-  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
-  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
-}
+const status = (): Promise<ClusterStatus | undefined> => clusterStatus(e, NAME);
 
-async function runningTasks(): Promise<Task[]> {
-  const arns =
-    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
-    [];
-  if (arns.length === 0) return [];
-  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
-  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
-}
+const runningTasks = (): Promise<Task[]> => ecsRunningTasks(e, ECS);
 
-const address = (t: Task): string =>
-  `bolt://${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`;
+const address = (t: Task): string => `bolt://${taskBoltAddress(t)}`;
 
 /** The given members each run one task, and between them Neo4j has a leader for every database. */
 async function upWithLeaders(names: readonly string[]): Promise<Task[] | undefined> {

@@ -6,7 +6,7 @@
  * service and runs in the members' security group. The world-log invariants hold over the whole run.
  */
 import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import type { Task } from '@aws-sdk/client-ecs';
 import { ListInstancesCommand } from '@aws-sdk/client-servicediscovery';
 import type { ClusterStatus } from '../../src/model/status.js';
@@ -15,7 +15,17 @@ import { probeCluster } from '../../src/neo4j/probe.js';
 import { NETWORK_TTL_MS } from '../../src/aws/network.js';
 import { SECRET_TTL_MS } from '../../src/aws/secrets.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+import {
+  BUCKET,
+  PASSWORD,
+  clusterStatus,
+  ecsRunningTasks,
+  eventually,
+  exampleText,
+  startE2e,
+  taskBoltAddress,
+  topologyViolations,
+} from './helpers.js';
 
 const NAME = 'graph-minimal';
 const ECS = 'neo4j-minimal';
@@ -27,28 +37,16 @@ const zoneOf: Record<string, string> = {
 };
 let e: E2e;
 
-async function status(): Promise<ClusterStatus | undefined> {
-  const r = await e.store.get(BUCKET, `clusters/status/${NAME}.json`);
-  return r.status === 'ok' ? (JSON.parse(r.body) as ClusterStatus) : undefined;
-}
+const status = (): Promise<ClusterStatus | undefined> => clusterStatus(e, NAME);
 
-async function runningTasks(): Promise<Task[]> {
-  const arns =
-    (await e.clients.ecs.send(new ListTasksCommand({ cluster: ECS, desiredStatus: 'RUNNING' }))).taskArns ??
-    [];
-  if (arns.length === 0) return [];
-  const d = await e.clients.ecs.send(new DescribeTasksCommand({ cluster: ECS, tasks: arns }));
-  return (d.tasks ?? []).filter((t) => t.lastStatus === 'RUNNING');
-}
+const runningTasks = (): Promise<Task[]> => ecsRunningTasks(e, ECS);
 
 /** Every member has one RUNNING task and Neo4j has a leader for every database. */
 async function healthy(): Promise<Task[] | undefined> {
   const tasks = await runningTasks();
   const mine = members.map((m) => tasks.filter((t) => t.group === `service:${m}`));
   if (mine.some((ts) => ts.length !== 1)) return undefined;
-  const seeds = mine.map(
-    (ts) => `bolt://${ts[0]!.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`,
-  );
+  const seeds = mine.map((ts) => `bolt://${taskBoltAddress(ts[0]!)}`);
   const view = await probeCluster(seeds, { user: 'neo4j', password: PASSWORD }, { timeoutMs: 2000 });
   const leaders = Object.values(view.leaders);
   return leaders.length >= 2 && leaders.every((l) => l !== null) ? mine.map((ts) => ts[0]!) : undefined;

@@ -11,7 +11,15 @@ import type { Task } from '@aws-sdk/client-ecs';
 import { withSecretArn } from '../../src/demo/spec.js';
 import { probeCluster } from '../../src/neo4j/probe.js';
 import type { E2e } from './helpers.js';
-import { BUCKET, PASSWORD, eventually, exampleText, startE2e, topologyViolations } from './helpers.js';
+import {
+  BUCKET,
+  PASSWORD,
+  eventually,
+  exampleText,
+  startE2e,
+  taskBoltAddress,
+  topologyViolations,
+} from './helpers.js';
 
 const NAME = 'graph-minimal';
 const ECS = 'neo4j-minimal';
@@ -44,9 +52,7 @@ async function primaryTasks(): Promise<Map<string, Task>> {
 async function settled(n: number): Promise<Map<string, Task> | undefined> {
   const tasks = await primaryTasks();
   if (tasks.size !== n) return undefined;
-  const seeds = [...tasks.values()].map(
-    (t) => `bolt://${t.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address}:7687`,
-  );
+  const seeds = [...tasks.values()].map((t) => `bolt://${taskBoltAddress(t)}`);
   const view = await probeCluster(seeds, { user: 'neo4j', password: PASSWORD }, { timeoutMs: 2000 });
   const live = view.servers.filter((s) => s.health === 'Available');
   if (live.length !== n || live.some((s) => s.state !== 'Enabled')) return undefined;
