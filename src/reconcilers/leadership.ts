@@ -301,26 +301,3 @@ export function planClearReadOnly(
   }
   return out;
 }
-
-/**
- * Members whose running task is on an instance that is leaving: its container instance DRAINING, or
- * its EC2 instance in a `Terminating*` lifecycle state in one of the observed ASGs. The drain works on
- * those; the roll leaves their read-only flag alone.
- */
-export function membersOnLeavingInstances(
-  observed: Pick<ObservedCluster, 'tasks' | 'containerInstances' | 'topology'>,
-  members: readonly string[],
-): Set<string> {
-  const terminating = new Set(
-    Object.values(observed.topology?.asgs ?? {}).flatMap((g) =>
-      g.instances.filter((i) => i.lifecycleState.startsWith('Terminating')).map((i) => i.instanceId),
-    ),
-  );
-  const out = new Set<string>();
-  for (const member of members)
-    for (const t of runningTasks(observed, member)) {
-      const ci = t.containerInstanceArn ? observed.containerInstances[t.containerInstanceArn] : undefined;
-      if (ci && (ci.status === 'DRAINING' || terminating.has(ci.ec2InstanceId))) out.add(member);
-    }
-  return out;
-}

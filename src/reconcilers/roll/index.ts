@@ -14,7 +14,8 @@ import type { ObservedCluster } from '../../model/observed.js';
 import { primaryPlacement } from '../../model/placement.js';
 import type { SecretReader } from '../../neo4j/secrets.js';
 import { executeLeadershipAction } from '../leadership-executor.js';
-import { isLocated, memberServer, membersOnLeavingInstances } from '../leadership.js';
+import { drainingMembers } from '../drain/index.js';
+import { isLocated, memberServer } from '../leadership.js';
 import { runPlan } from '../run.js';
 import type { ReconcileContext, ReconcileResult } from '../types.js';
 import { planRoll, targetRevisions } from './plan.js';
@@ -72,7 +73,7 @@ export function rollRunner(deps: RollDeps): RollRunner {
         transferElapsedMs,
         ...(since !== undefined ? { settledForMs: now - since } : {}),
         contentOf,
-        leaving: membersOnLeavingInstances(observed, members),
+        leaving: drainingMembers(cluster, observed),
       });
       const restarts = plan.steps.some((s) => s.kind === 'act' && s.type === 'RestartMember');
       if (!plan.view.active || restarts || STEP_IN_FLIGHT.has(plan.view.waiting?.reason ?? ''))
