@@ -9,7 +9,7 @@ import { startCluster } from '../../twin/neo4j/index.js';
 import type { SimCluster } from '../../twin/neo4j/index.js';
 import { observeNeo4j } from '../../src/neo4j/observe.js';
 import type { ObservedCluster, ObservedTask } from '../../src/model/observed.js';
-import { executeLeadershipAction } from '../../src/reconcilers/leadership-executor.js';
+import { executeLeadershipAction, withMemberAs } from '../../src/reconcilers/leadership-executor.js';
 import {
   clusterGate,
   leadershipsOf,
@@ -92,7 +92,7 @@ it('MoveLeaderships moves the user-database leaderships off a member; system sta
   const move = plan.steps[0];
   expect(move?.kind === 'act' && move.type).toBe('MoveLeaderships');
   if (move?.kind !== 'act') return;
-  await executeLeadershipAction({ secrets, secretArn: 'arn' }, move);
+  await executeLeadershipAction({ secrets }, 'arn', move);
   await clock.advance(1000);
   const after = await observe();
   const still = leadershipsOf(after, at.serverId);
@@ -106,7 +106,7 @@ it('MoveLeaderships moves the user-database leaderships off a member; system sta
   expect(again.ready).toBe(true);
   expect(again.steps).toEqual([]);
 
-  await executeLeadershipAction({ secrets, secretArn: 'arn' }, { ...move, type: 'ClearReadOnly' });
+  await executeLeadershipAction({ secrets }, 'arn', { ...move, type: 'ClearReadOnly' });
   const cleared = await observe();
   expect(cleared.neo4j?.members?.find((m) => m.address === at.address)?.readOnly).toBe(false);
 });
@@ -123,4 +123,13 @@ it('a stopped primary shows in the gate, and stopping a second one would lose th
     ok: false,
     atRisk: ['movies', 'neo4j', 'social', 'system'],
   });
+});
+
+it('a Bolt action without a secret reader fails with a FatalError that says so, and never reaches the member', async () => {
+  const seen: string[] = [];
+  const done = withMemberAs({ onSecret: (v) => seen.push(v) }, 'arn', '127.0.0.1:1', () =>
+    Promise.resolve('reached'),
+  );
+  await expect(done).rejects.toMatchObject({ name: 'FatalError', kind: 'fatal', reason: 'NoSecretReader' });
+  expect(seen).toEqual([]);
 });

@@ -106,16 +106,7 @@ export function drainRunner(
           return;
         case 'MoveLeaderships':
         case 'ClearReadOnly':
-          if (!deps.secrets) throw new Error('no secret reader: cannot reach the members over Bolt');
-          await executeLeadershipAction(
-            {
-              secrets: deps.secrets,
-              secretArn: cluster.spec.credentials.secretArn,
-              ...(deps.onSecret ? { onSecret: deps.onSecret } : {}),
-              ...(deps.probeTimeoutMs !== undefined ? { timeoutMs: deps.probeTimeoutMs } : {}),
-            },
-            a,
-          );
+          await executeLeadershipAction(deps, cluster.spec.credentials.secretArn, a);
           return;
       }
     });

@@ -89,16 +89,7 @@ export function rollRunner(deps: RollDeps): RollRunner {
             { taskDefinition: a.taskDefinition, ...a.network },
             signal,
           );
-        else if (deps.secrets)
-          await executeLeadershipAction(
-            {
-              secrets: deps.secrets,
-              secretArn: cluster.spec.credentials.secretArn,
-              ...(deps.onSecret ? { onSecret: deps.onSecret } : {}),
-              timeoutMs: deps.probeTimeoutMs ?? 3000,
-            },
-            a,
-          );
+        else await executeLeadershipAction(deps, cluster.spec.credentials.secretArn, a);
       });
       return plan.view.active ? { ...result, roll: plan.view } : result;
     },

@@ -27,12 +27,13 @@ import type {
   ObservedTopology,
 } from '../../model/observed.js';
 import { primaryPlacement, secondaryServiceName } from '../../model/placement.js';
-import { deallocateDatabases, dropServer, enableServer, withMember } from '../../neo4j/admin.js';
+import { deallocateDatabases, dropServer, enableServer } from '../../neo4j/admin.js';
 import { observeNeo4j } from '../../neo4j/observe.js';
 import type { SecretReader } from '../../neo4j/secrets.js';
 import { credentialsFromSecret } from '../../neo4j/secrets.js';
 import { rollRunner } from '../roll/index.js';
 import { planVersionGuard } from '../roll/version-guard.js';
+import { withMemberAs } from '../leadership-executor.js';
 import { mergeResults, runPlan } from '../run.js';
 import type { ReconcileContext, ReconcileResult, Reconciler, Step } from '../types.js';
 import { drainRunner } from '../drain/run.js';
@@ -296,9 +297,7 @@ export function topologyReconciler(deps: TopologyDeps): Reconciler {
       result = mergeResults(
         result,
         await runPlan(ctx, planMembership(cluster, observed), async (a) => {
-          if (!deps.secrets) return;
-          const creds = await credentialsFromSecret(deps.secrets, cluster.spec.credentials.secretArn);
-          await withMember(a.via, creds, deps.probeTimeoutMs ?? 3000, async (c) => {
+          await withMemberAs(deps, cluster.spec.credentials.secretArn, a.via, async (c) => {
             if (a.type === 'EnableServer')
               await enableServer(c, a.serverId, { modeConstraint: a.modeConstraint });
             else if (a.type === 'DeallocateServer')
