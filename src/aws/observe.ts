@@ -257,7 +257,19 @@ async function describeVolumes(
   return out;
 }
 
+/** Only the keys whose value is defined (exactOptionalPropertyTypes). */
+function defined<T extends object>(o: { [K in keyof T]: T[K] | undefined }): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export function toService(s: Service): ObservedService {
+  const dc = s.deploymentConfiguration;
+  const net = s.networkConfiguration?.awsvpcConfiguration;
+  const tags: Record<string, string> | undefined = s.tags
+    ? Object.fromEntries(
+        s.tags.filter((t) => t.key !== undefined).map((t) => [t.key as string, t.value ?? '']),
+      )
+    : undefined;
   return {
     name: s.serviceName ?? '',
     status: s.status ?? 'UNKNOWN',
@@ -268,29 +280,19 @@ export function toService(s: Service): ObservedService {
     deployments: s.deployments?.length ?? 0,
     placementConstraints: (s.placementConstraints ?? []).map((c) => ({
       type: c.type ?? '',
-      ...(c.expression !== undefined ? { expression: c.expression } : {}),
+      ...defined({ expression: c.expression }),
     })),
-    deploymentConfiguration: {
-      ...(s.deploymentConfiguration?.minimumHealthyPercent !== undefined
-        ? { minimumHealthyPercent: s.deploymentConfiguration.minimumHealthyPercent }
-        : {}),
-      ...(s.deploymentConfiguration?.maximumPercent !== undefined
-        ? { maximumPercent: s.deploymentConfiguration.maximumPercent }
-        : {}),
-    },
+    deploymentConfiguration: defined({
+      minimumHealthyPercent: dc?.minimumHealthyPercent,
+      maximumPercent: dc?.maximumPercent,
+    }),
     serviceRegistries: (s.serviceRegistries ?? []).flatMap((r) => (r.registryArn ? [r.registryArn] : [])),
-    securityGroups: [...(s.networkConfiguration?.awsvpcConfiguration?.securityGroups ?? [])].sort(),
-    subnets: [...(s.networkConfiguration?.awsvpcConfiguration?.subnets ?? [])].sort(),
-    ...(s.tags !== undefined
-      ? {
-          tags: Object.fromEntries(
-            s.tags.filter((t) => t.key !== undefined).map((t) => [t.key as string, t.value ?? '']),
-          ),
-        }
-      : {}),
-    ...(s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState !== undefined
-      ? { rolloutState: s.deployments.find((d) => d.status === 'PRIMARY')?.rolloutState as string }
-      : {}),
+    securityGroups: [...(net?.securityGroups ?? [])].sort(),
+    subnets: [...(net?.subnets ?? [])].sort(),
+    ...defined({
+      tags,
+      rolloutState: s.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState,
+    }),
   };
 }
 
