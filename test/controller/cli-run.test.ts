@@ -157,6 +157,17 @@ describe('neo4j-ecs run (built CLI) against the twin', () => {
         ) || undefined,
       'the new holder acts',
     );
+    // The action event is written just before its call: let the call reach the twin's log.
+    const createCalls = (): number =>
+      twin.calls
+        .list({ service: 'logs', operation: 'CreateLogGroup' })
+        .filter((c) => c.params['logGroupName'] === '/neo4j-ecs/c-one').length;
+    const createEvents = (): number =>
+      [...a.events, ...b.events].filter((e) => e.cluster === 'c-one' && e.action === 'CreateLogGroup').length;
+    await eventually(
+      () => createCalls() >= createEvents() || undefined,
+      'the new holder’s CreateLogGroup in the call log',
+    );
 
     // --- what the call log says ---
     const all = twin.calls.list({ service: 's3', operation: 'PutObject' });
