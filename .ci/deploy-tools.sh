@@ -28,4 +28,4 @@ if ((${#need[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-shellcheck --version | head -2
+shellcheck --version | sed -n 1,2p
